@@ -1,0 +1,36 @@
+"""Every bound on a request's cost, in one place. Settings read overrides from SGDLAB_LIMITS__<NAME>."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Limits(BaseModel):
+    """Upper bounds on what one request may cost. Exceeding one is a 422 (413 for the body) naming it."""
+
+    max_particles: int = Field(10_000_000, description="particles in one job")
+    max_steps: int = Field(1_000_000, description="steps in one job")
+    max_particle_steps: float = Field(5e9, description="particles x steps in one job")
+    max_dim: int = Field(20, description="dimension of a landscape")
+    max_bins: int = Field(2000, description="histogram bins per axis")
+    max_bins_total: int = Field(250_000, description="histogram bins over all axes (product)")
+    max_snapshots: int = Field(100, description="snapshot histograms in one job")
+    max_trajectories: int = Field(100, description="sample trajectories in one job")
+    max_trace_points: int = Field(100_000, description="recorded points of loss traces and trajectories per series")
+    max_expression_chars: int = Field(2000, description="characters of a formula")
+    max_expression_nodes: int = Field(400, description="syntax-tree nodes of a formula")
+    max_expression_depth: int = Field(40, description="nesting depth of a formula")
+    max_exponent: float = Field(64, description="absolute value of a numeric exponent in a formula")
+    max_data_rows: int = Field(100_000, description="rows of finite-sum data")
+    max_data_columns: int = Field(32, description="columns of finite-sum data")
+    max_markov_states: int = Field(3000, description="states of a Markov chain")
+    max_markov_steps: int = Field(10_000, description="evolution steps of a Markov chain")
+    max_grid_points_1d: int = Field(5000, description="density evolution / exact MFPT grid points in 1-D")
+    max_grid_points_2d: int = Field(300, description="density evolution / exact MFPT grid points per axis in 2-D")
+    max_queue: int = Field(1000, description="queued jobs in the whole service (429 beyond)")
+    max_jobs_per_key: int = Field(200, description="queued or running jobs of one API key (429 beyond)")
+    job_wall_seconds: float = Field(3600, description="wall time of one job; it fails beyond")
+    max_body_bytes: int = Field(4 * 1024 * 1024, description="request body size (413 beyond)")
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,54 @@
+"""The observe block: what to record while particles move."""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from pydantic import Field
+
+from .base import StrictModel
+
+
+class TimeAverageSpec(StrictModel):
+    burn_in: int = Field(0, ge=0)
+    every: int = Field(10, ge=1)
+
+
+class HistogramSpec(StrictModel):
+    bins: Union[int, list[int]] = Field(200, description="bins per axis, or one count per axis")
+    range: Optional[list[tuple[float, float]]] = Field(None, description="[[lo, hi], ...] per axis")
+    snapshots: list[int] = Field(default_factory=list, description="steps at which to record a histogram")
+    time_average: Optional[TimeAverageSpec] = None
+
+
+class ExitTimesSpec(StrictModel):
+    from_: int = Field(0, ge=0, alias="from")
+    to: int = Field(1, ge=0)
+    radius: Optional[float] = Field(None, gt=0, description="target radius around minimum `to`")
+
+    model_config = {"populate_by_name": True, "extra": "forbid"}
+
+
+class ArrivalSpec(StrictModel):
+    bins: Union[int, list[int]] = 40
+
+
+class LossTraceSpec(StrictModel):
+    every: int = Field(100, ge=1)
+
+
+class TrajectoriesSpec(StrictModel):
+    count: int = Field(8, ge=1)
+    every: int = Field(10, ge=1)
+
+
+class ObserveSpec(StrictModel):
+    """Each block optional; by default a final histogram, basins and the Gibbs comparison."""
+
+    histogram: Optional[HistogramSpec] = Field(default_factory=HistogramSpec)
+    basins: bool = True
+    gibbs: bool = True
+    exit_times: Optional[ExitTimesSpec] = None
+    arrival: Optional[ArrivalSpec] = None
+    loss_trace: Optional[LossTraceSpec] = None
+    trajectories: Optional[TrajectoriesSpec] = None
