@@ -1,0 +1,92 @@
+"""Picklable maps from points to the index of the minimum whose basin of attraction holds them (-1: none)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sgdlab.core.landscapes.base import Landscape
+
+
+def _as_points(w: np.ndarray, dim: int) -> np.ndarray:
+    """View `w` as an (n, dim) float array (1-D input of length n is accepted when dim == 1)."""
+    arr = np.asarray(w, dtype=float)
+    if arr.ndim == 1 and dim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[1] != dim:
+        raise ValueError(f"expected points of shape (n, {dim}), got {arr.shape}")
+    return arr
+
+
+@dataclass
+class IntervalBasinMap:
+    """1-D: the basin is decided by which interval between consecutive maxima holds the point."""
+
+    maxima: np.ndarray          # sorted locations of the maxima (all of them, also the outer ones)
+    segment_basin: np.ndarray   # (len(maxima) + 1,) minimum index of each interval, -1 when it holds none
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        """Basin index of each point, -1 for non-finite points or intervals without a minimum."""
+        x = _as_points(w, 1)[:, 0]
+        labels = self.segment_basin[np.searchsorted(self.maxima, x)]
+        if not np.isfinite(x).all():
+            labels = np.where(np.isfinite(x), labels, -1)
+        return labels.astype(np.int64, copy=False)
+
+
+@dataclass
+class LabelGridBasinMap:
+    """2-D: a precomputed label grid (discrete steepest descent from every node); lookup of the nearest node."""
+
+    lo: np.ndarray       # (2,) first node per axis
+    step: np.ndarray     # (2,) node spacing per axis
+    labels: np.ndarray   # (nx, ny) int labels
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        """Basin index of each point by its nearest grid node (clipped to the grid), -1 for non-finite points."""
+        pts = _as_points(w, 2)
+        finite = np.isfinite(pts).all(axis=1)
+        shape = np.array(self.labels.shape)
+        idx = np.rint((np.where(finite[:, None], pts, 0.0) - self.lo) / self.step)
+        idx = np.clip(idx, 0, shape - 1).astype(np.int64)
+        out = self.labels[idx[:, 0], idx[:, 1]]
+        return np.where(finite, out, -1).astype(np.int64, copy=False)
+
+
+@dataclass
+class DescentBasinMap:
+    """d >= 3: a short vectorised gradient descent, then the nearest minimum (-1 if none is near)."""
+
+    landscape: Landscape
+    minima: np.ndarray      # (k, d) locations
+    step_size: float        # gradient step (about 0.5 / largest curvature at the critical points)
+    max_move: float         # cap on one step's displacement
+    iterations: int = 200
+    capture_radius: float = np.inf
+    chunk: int = 65536
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        """Basin index of each point after `iterations` descent steps, by the nearest minimum."""
+        pts = _as_points(w, self.minima.shape[1] if len(self.minima) else np.asarray(w).shape[-1])
+        out = np.full(len(pts), -1, dtype=np.int64)
+        if len(self.minima) == 0:
+            return out
+        for start in range(0, len(pts), self.chunk):
+            out[start:start + self.chunk] = self._label_chunk(pts[start:start + self.chunk])
+        return out
+
+    def _label_chunk(self, pts: np.ndarray) -> np.ndarray:
+        finite = np.isfinite(pts).all(axis=1)
+        x = np.where(finite[:, None], pts, 0.0).copy()
+        g = np.empty_like(x)
+        for _ in range(self.iterations):
+            self.landscape.grad(x, out=g)
+            move = self.step_size * g
+            norm = np.linalg.norm(move, axis=1, keepdims=True)
+            scale = np.minimum(1.0, self.max_move / np.maximum(norm, 1e-300))
+            x -= np.where(np.isfinite(move), move * scale, 0.0)
+        d2 = ((x[:, None, :] - self.minima[None, :, :]) ** 2).sum(axis=2)
+        nearest = np.argmin(d2, axis=1)
+        near = np.sqrt(d2[np.arange(len(x)), nearest]) <= self.capture_radius
+        return np.where(finite & near & np.isfinite(x).all(axis=1), nearest, -1)
