@@ -1,0 +1,104 @@
+"""The `histogram` plot: the particles' density against the Gibbs density, with the landscape behind it."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from sgdlab.tables.values import result_dim
+
+from .errors import PlotUnavailable
+from .landscape_view import (draw_contours, loss_curve, mark_critical_points_1d, mark_critical_points_2d,
+                             rebuild_landscape)
+
+
+def _final_histogram(result: dict) -> dict:
+    """result.histograms.final, or PlotUnavailable."""
+    final = (result.get("histograms") or {}).get("final")
+    if not final or not final.get("edges"):
+        raise PlotUnavailable("histogram", "the result has no final histogram (observe.histogram)")
+    return final
+
+
+def _gibbs_theory(result: dict, n_bins: int) -> np.ndarray | None:
+    """The Gibbs density on the histogram's bins, when the result has it."""
+    theory = (result.get("gibbs") or {}).get("density_theory")
+    if theory is None or len(theory) != n_bins:
+        return None
+    return np.asarray([np.nan if v is None else v for v in theory], dtype=float)
+
+
+def draw_histogram_1d(fig: Figure, result: dict) -> None:
+    """Density bars, snapshots and time average, the Gibbs density, and L(w) on a second axis."""
+    hists = result["histograms"]
+    final = _final_histogram(result)
+    edges = np.asarray(final["edges"][0], dtype=float)
+    ax = fig.add_subplot()
+    ax.stairs(np.asarray(final["density"], dtype=float), edges, fill=True, alpha=0.45, color="tab:blue",
+              label=f"particles, step {result.get('spec', {}).get('steps', 'final')}")
+    for snap in hists.get("snapshots") or []:
+        ax.stairs(np.asarray(snap["density"], dtype=float), np.asarray(snap["edges"][0], dtype=float),
+                  linewidth=0.8, alpha=0.7, label=f"step {snap.get('step')}")
+    if hists.get("time_average"):
+        ta = hists["time_average"]
+        ax.stairs(np.asarray(ta["density"], dtype=float), np.asarray(ta["edges"][0], dtype=float),
+                  color="tab:green", linewidth=1.2, label="time average")
+    theory = _gibbs_theory(result, len(edges) - 1)
+    if theory is not None:
+        beta = (result.get("gibbs") or {}).get("beta_theory")
+        label = f"Gibbs exp(-βL)/Z, β={beta:.3g}" if isinstance(beta, (int, float)) else "Gibbs density"
+        ax.stairs(theory, edges, color="black", linewidth=1.4, label=label)
+    ax.set_xlabel("w")
+    ax.set_ylabel("density (1/w)")
+    ax.set_xlim(edges[0], edges[-1])
+    xs = np.linspace(edges[0], edges[-1], 400)
+    ys = loss_curve(rebuild_landscape(result), xs)
+    if ys is not None:
+        twin = ax.twinx()
+        twin.plot(xs, ys, color="tab:red", linewidth=1.0, alpha=0.8, label="L(w)")
+        twin.set_ylabel("loss L(w)", color="tab:red")
+        twin.tick_params(axis="y", colors="tab:red")
+    mark_critical_points_1d(ax, result)
+    ax.legend(loc="upper left", fontsize=7)
+    ax.set_title("Particle density vs the Gibbs law")
+
+
+def _image(ax, values: np.ndarray, e1: np.ndarray, e2: np.ndarray, **kw):
+    """values[i1, i2] drawn as an image over the bin edges (w1 across, w2 up)."""
+    return ax.imshow(values.T, origin="lower", extent=(e1[0], e1[-1], e2[0], e2[-1]), aspect="auto",
+                     interpolation="nearest", **kw)
+
+
+def draw_histogram_2d(fig: Figure, result: dict) -> None:
+    """The density as a heatmap, the landscape's contours, minima and saddles."""
+    final = _final_histogram(result)
+    e1, e2 = (np.asarray(e, dtype=float) for e in final["edges"][:2])
+    shape = (len(e1) - 1, len(e2) - 1)
+    density = np.asarray(final["density"], dtype=float).reshape(shape)
+    ax = fig.add_subplot()
+    im = _image(ax, density, e1, e2, cmap="viridis")
+    fig.colorbar(im, ax=ax, label="density (1/w²)")
+    c1, c2 = 0.5 * (e1[:-1] + e1[1:]), 0.5 * (e2[:-1] + e2[1:])
+    x1, x2 = np.linspace(e1[0], e1[-1], 120), np.linspace(e2[0], e2[-1], 120)
+    if not draw_contours(ax, result, rebuild_landscape(result), x1, x2):
+        theory = _gibbs_theory(result, shape[0] * shape[1])
+        if theory is not None and np.nanmax(theory) > 0:
+            ax.contour(c1, c2, theory.reshape(shape).T, colors="white", linewidths=0.7, levels=6)
+            ax.set_title("Particle density; white: Gibbs density contours")
+    mark_critical_points_2d(ax, result)
+    ax.set_xlabel("w1")
+    ax.set_ylabel("w2")
+    if not ax.get_title():
+        ax.set_title("Particle density over the landscape's contours")
+    ax.legend(loc="upper right", fontsize=7)
+
+
+def draw_histogram(fig: Figure, result: dict) -> None:
+    """1-D or 2-D histogram plot, by the landscape's dimension."""
+    dim = result_dim(result)
+    if dim == 1:
+        draw_histogram_1d(fig, result)
+    elif dim == 2:
+        draw_histogram_2d(fig, result)
+    else:
+        raise PlotUnavailable("histogram", f"no histogram plot for a {dim}-D landscape (use the tables)")

@@ -1,0 +1,50 @@
+"""The `trajectories` plot: sampled particle paths (1-D: w against steps; 2-D: paths on the contours)."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from sgdlab.tables.builders import trajectory_array
+
+from .errors import PlotUnavailable
+from .landscape_view import draw_contours, mark_critical_points_1d, mark_critical_points_2d, rebuild_landscape
+
+
+def _plot_range(result: dict, paths: np.ndarray, axis: int) -> tuple[float, float]:
+    """The histogram range on `axis` when known, widened to hold the paths."""
+    edges = (((result.get("histograms") or {}).get("final") or {}).get("edges") or [])
+    lo, hi = float(np.nanmin(paths[..., axis])), float(np.nanmax(paths[..., axis]))
+    if axis < len(edges):
+        lo, hi = min(lo, edges[axis][0]), max(hi, edges[axis][-1])
+    pad = 0.05 * (hi - lo or 1.0)
+    return lo - pad, hi + pad
+
+
+def draw_trajectories(fig: Figure, result: dict) -> None:
+    """Paths of the recorded particles over the landscape."""
+    steps, paths = trajectory_array(result)
+    d = paths.shape[2]
+    ax = fig.add_subplot()
+    if d == 1:
+        for p in range(paths.shape[0]):
+            ax.plot(steps[:paths.shape[1]], paths[p, :, 0], linewidth=0.9)
+        mark_critical_points_1d(ax, result, horizontal=True)
+        ax.set_xlabel("steps")
+        ax.set_ylabel("w")
+        ax.set_title(f"{paths.shape[0]} sample paths (dashed: minima, dotted: saddles)")
+    elif d == 2:
+        r1, r2 = _plot_range(result, paths, 0), _plot_range(result, paths, 1)
+        draw_contours(ax, result, rebuild_landscape(result), np.linspace(*r1, 120), np.linspace(*r2, 120))
+        for p in range(paths.shape[0]):
+            line, = ax.plot(paths[p, :, 0], paths[p, :, 1], linewidth=1.0)
+            ax.plot(paths[p, 0, 0], paths[p, 0, 1], marker="^", color=line.get_color(), markersize=5)
+            ax.plot(paths[p, -1, 0], paths[p, -1, 1], marker="s", color=line.get_color(), markersize=5)
+        mark_critical_points_2d(ax, result)
+        ax.set_xlim(*r1)
+        ax.set_ylim(*r2)
+        ax.set_xlabel("w1")
+        ax.set_ylabel("w2")
+        ax.set_title(f"{paths.shape[0]} sample paths (▲ start, ■ end)")
+    else:
+        raise PlotUnavailable("trajectories", f"no trajectory plot for a {d}-D landscape (use the tables)")

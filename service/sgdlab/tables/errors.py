@@ -1,0 +1,27 @@
+"""Errors of the table layer: an unknown table name, or a result without the block a table needs."""
+
+from __future__ import annotations
+
+
+class UnknownTable(KeyError):
+    """No table has this name (the API maps it to 404)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        from .columns import TABLE_NAMES
+        return f"unknown table {self.name!r}; known: {', '.join(TABLE_NAMES)}"
+
+
+class TableUnavailable(LookupError):
+    """The result lacks the block this table is built from (the API maps it to 404 with the reason)."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(name, reason)
+        self.name = name
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"table {self.name!r} is not available: {self.reason}"
