@@ -1,0 +1,235 @@
+"""The asynchronous client: `AsyncClient`, `AsyncJob` and the async `jobs` listing (httpx.AsyncClient transport)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, AsyncIterator, Mapping, Optional, Sequence, Union
+
+import httpx
+
+from . import retry
+from ._base import BaseClient, Call, JobEvent, job_path, parse_event, raise_for_problem
+from ._sync import EVENT_READ_TIMEOUT
+from .errors import JobFailedError, SgdlabError, TimeoutError
+from .models import JobPage, JobStatus, LandscapeAnalysis, LandscapeCatalog, MarkovChainAnalysis
+from .progress import ProgressBar
+from .results import Result
+from .spec import JobSpec, Landscape
+from .sse import SSEDecoder
+
+
+class AsyncClient(BaseClient):
+    """The async twin of `Client`: same arguments and methods, awaitable. `async with AsyncClient() as c: ...`."""
+
+    def __init__(self, base_url: Optional[str] = None, api_key: Optional[str] = None, *,
+                 timeout: Optional[float] = None, max_retries: Optional[int] = None,
+                 backoff_base: Optional[float] = None, backoff_max: Optional[float] = None,
+                 transport: Optional[httpx.AsyncBaseTransport] = None):
+        super().__init__(base_url, api_key, timeout=timeout, max_retries=max_retries,
+                         backoff_base=backoff_base, backoff_max=backoff_max)
+        self._http = httpx.AsyncClient(base_url=self.base_url, headers=self._default_headers(),
+                                       timeout=self.config.timeout, transport=transport)
+        self.jobs = AsyncJobs(self)
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def _send(self, call: Call) -> httpx.Response:
+        """Send with retries (connection errors, 429, 503), then raise the problem of an error response."""
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(call.method, call.path, json=call.json, params=call.params,
+                                                    headers=call.headers)
+            except httpx.TransportError as exc:
+                delay = self._retry_delay(attempt, exc=exc)
+                if delay is None:
+                    raise self._transport_error(exc) from exc
+            else:
+                delay = self._retry_delay(attempt, response=response)
+                if delay is None:
+                    raise_for_problem(response)
+                    return response
+                await response.aclose()
+            await retry.async_sleep(delay)
+            attempt += 1
+
+    async def _call(self, call: Call) -> Any:
+        return call.parse(await self._send(call))
+
+    async def submit(self, spec: Union[JobSpec, Mapping[str, Any]], *,
+                     idempotency_key: Optional[str] = None) -> "AsyncJob":
+        """Queue a job; one Idempotency-Key (uuid4 unless given) covers all retries."""
+        return AsyncJob(self, await self._call(self._submit_call(spec, idempotency_key)))
+
+    async def job(self, job_id: str) -> "AsyncJob":
+        """A handle on an existing job (fetches its status)."""
+        return AsyncJob(self, await self.status(job_id))
+
+    async def status(self, job_id: str) -> JobStatus:
+        """The job's status document."""
+        return await self._call(self._status_call(job_id))
+
+    async def result(self, job_id: str) -> Result:
+        """The typed result of a finished job."""
+        return await self._call(self._result_call(job_id))
+
+    async def cancel(self, job_id: str) -> JobStatus:
+        """Cancel a queued or running job."""
+        return await self._call(self._cancel_call(job_id))
+
+    async def events(self, job_id: str, read_timeout: Optional[float] = EVENT_READ_TIMEOUT) -> AsyncIterator[JobEvent]:
+        """The job's SSE stream as ProgressEvent and (last) JobStatus objects."""
+        timeout = httpx.Timeout(self.config.timeout, read=read_timeout)
+        async with self._http.stream("GET", job_path(job_id, "/events"), headers=self._events_headers(),
+                                     timeout=timeout) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise_for_problem(response)
+            decoder = SSEDecoder()
+            async for line in response.aiter_lines():
+                sse = decoder.feed(line)
+                event = parse_event(sse) if sse is not None else None
+                if event is not None:
+                    yield event
+
+    async def landscapes(self) -> LandscapeCatalog:
+        """The built-in landscape catalog."""
+        return await self._call(self._landscapes_call())
+
+    async def analyze_landscape(self, landscape: Union[Landscape, Mapping[str, Any]], *,
+                                temperature: Optional[float] = None, lr: Optional[float] = None,
+                                batch_size: Optional[int] = None,
+                                range: Optional[Sequence[Sequence[float]]] = None) -> LandscapeAnalysis:
+        """Critical points, barriers and optionally the theory."""
+        return await self._call(self._analyze_landscape_call(landscape, temperature, lr, batch_size, range))
+
+    async def analyze_markov_chain(self, transition_matrix: Sequence[Sequence[float]], *,
+                                   initial: Optional[Sequence[float]] = None, steps: Optional[int] = None,
+                                   states: Optional[Sequence[str]] = None) -> MarkovChainAnalysis:
+        """Finite Markov chain analysis."""
+        return await self._call(self._analyze_markov_call(transition_matrix, initial, steps, states))
+
+    async def health(self) -> dict[str, Any]:
+        """GET /healthz."""
+        return await self._call(self._health_call())
+
+
+class AsyncJobs:
+    """`client.jobs` of the async client."""
+
+    def __init__(self, client: AsyncClient):
+        self._client = client
+
+    async def pages(self, status: Optional[str] = None, page_size: Optional[int] = None) -> AsyncIterator[JobPage]:
+        """Every page of GET /v1/jobs, newest first."""
+        cursor: Optional[str] = None
+        while True:
+            page: JobPage = await self._client._call(self._client._list_call(status, page_size, cursor))
+            yield page
+            if not page.next_cursor or not page.items:
+                return
+            cursor = page.next_cursor
+
+    async def list(self, status: Optional[str] = None, limit: Optional[int] = None,
+                   page_size: Optional[int] = None) -> AsyncIterator[JobStatus]:
+        """The caller's jobs, newest first, across pages; at most `limit` of them."""
+        if limit is not None and limit <= 0:
+            return
+        size = page_size or (min(limit, 100) if limit is not None else None)
+        count = 0
+        async for page in self.pages(status, size):
+            for item in page.items:
+                yield item
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+
+    async def get(self, job_id: str) -> "AsyncJob":
+        """A handle on an existing job."""
+        return await self._client.job(job_id)
+
+
+class AsyncJob:
+    """An async handle on a submitted job."""
+
+    def __init__(self, client: AsyncClient, status: JobStatus):
+        self._client = client
+        self.last_status = status
+
+    @property
+    def id(self) -> str:
+        """The job id."""
+        return self.last_status.id
+
+    def __repr__(self) -> str:
+        return f"AsyncJob(id={self.id!r}, status={self.last_status.status!r})"
+
+    async def status(self) -> JobStatus:
+        """Fetch the current status document."""
+        self.last_status = await self._client.status(self.id)
+        return self.last_status
+
+    async def result(self) -> Result:
+        """The typed result."""
+        return await self._client.result(self.id)
+
+    async def cancel(self) -> JobStatus:
+        """Cancel the job."""
+        self.last_status = await self._client.cancel(self.id)
+        return self.last_status
+
+    def events(self) -> AsyncIterator[JobEvent]:
+        """Progress events, then the final status."""
+        return self._client.events(self.id)
+
+    async def wait(self, timeout: Optional[float] = None, progress: bool = False, poll_interval: float = 0.5,
+                   raise_on_failure: bool = True) -> JobStatus:
+        """Wait until the job finishes (SSE, polling fallback); TimeoutError / JobFailedError as in `Job.wait`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = ProgressBar(f"job {self.id[:12]}") if progress else None
+        final: Optional[JobStatus] = None
+        try:
+            if not self.last_status.finished:
+                final = await self._wait_events(deadline, bar)
+            if final is None:
+                final = await self._wait_polling(deadline, bar, poll_interval)
+        finally:
+            if bar is not None:
+                bar.close(final.status if final else None)
+        self.last_status = final
+        if final.status == "failed" and raise_on_failure:
+            raise JobFailedError(final)
+        return final
+
+    async def _wait_events(self, deadline: Optional[float], bar: Optional[ProgressBar]) -> Optional[JobStatus]:
+        read = EVENT_READ_TIMEOUT if deadline is None else max(0.01, min(EVENT_READ_TIMEOUT, deadline - time.monotonic()))
+        try:
+            async for event in self._client.events(self.id, read_timeout=read):
+                if bar is not None:
+                    bar.update(event.progress, event.status)
+                if isinstance(event, JobStatus) and event.finished:
+                    return event
+        except (SgdlabError, httpx.HTTPError, ValueError):
+            return None
+        return None
+
+    async def _wait_polling(self, deadline: Optional[float], bar: Optional[ProgressBar], interval: float) -> JobStatus:
+        while True:
+            status = await self.status()
+            if bar is not None:
+                bar.update(status.progress, status.status)
+            if status.finished:
+                return status
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"job {self.id} not finished after the wait timeout (status {status.status})")
+            pause = interval if deadline is None else max(0.0, min(interval, deadline - time.monotonic()))
+            await retry.async_sleep(pause)
+            interval = min(interval * 1.5, 5.0)
