@@ -297,10 +297,10 @@ def make_symbols(names: Sequence[str]) -> dict[str, sympy.Symbol]:
 def parse_formula(text: str, variables: Sequence[str], limits: Limits = DEFAULT_LIMITS) -> sympy.Expr:
     """Parse `text` with the allowlist into a SymPy expression in `variables` (raises SpecError)."""
     names = check_variables(variables)
-    return _parse_with_symbols(text, make_symbols(names), limits)
+    return parse_with_symbols(text, make_symbols(names), limits)
 
 
-def _parse_with_symbols(text: str, symbols: dict[str, sympy.Symbol], limits: Limits) -> sympy.Expr:
+def parse_with_symbols(text: str, symbols: dict[str, sympy.Symbol], limits: Limits) -> sympy.Expr:
     """parse_formula with prepared symbols (shared by FormulaLandscape and finite sums)."""
     _prescan(text, limits)
     stripped = text.lstrip()
@@ -392,7 +392,7 @@ class FormulaLandscape(Landscape):
         self.default_range = check_range(range, len(names))
         symbols = make_symbols(names)
         try:
-            self.expr = _parse_with_symbols(expression, symbols, limits)
+            self.expr = parse_with_symbols(expression, symbols, limits)
         except SpecError as exc:
             raise exc.at("expression") from None
         self.variables = names
