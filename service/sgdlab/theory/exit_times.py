@@ -1,0 +1,157 @@
+"""Exit times: censored exponential estimates, Kaplan-Meier, Eyring-Kramers and exact mean first passage times.
+
+All times are in steps of the chain (continuous time / lr), as API.md requires.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.interpolate import RegularGridInterpolator
+from scipy.stats import chi2
+
+from sgdlab.core.errors import SpecError
+from sgdlab.core.landscapes.base import Landscape
+from sgdlab.limits import DEFAULT_LIMITS
+from sgdlab.theory.backward_equation import (log_cumulative_trapezoid, log_trapezoid_pieces, solve_dirichlet,
+                                             sqra_generator)
+from sgdlab.theory.grids import axis_nodes, loss_on_grid, mesh_points, resolve_range
+from sgdlab.theory.landscape_analysis import LandscapeAnalysis
+
+SURVIVAL_POINTS = 200
+
+
+def _finite_or_none(v: float | None) -> float | None:
+    return float(v) if v is not None and np.isfinite(v) else None
+
+
+def exponential_mle(times: np.ndarray, escaped: np.ndarray) -> tuple[float | None, tuple[float | None, float | None]]:
+    """Censored exponential MLE of the mean (exposure / events) with an exact 95% chi-square interval.
+
+    `times` holds each particle's exit time, or its censoring time when not escaped. Without censoring the
+    interval is the exact Gamma one [2E/chi2_{.975}(2k), 2E/chi2_{.025}(2k)]; with censoring the Poisson-exact
+    (Garwood) one with 2k+2 degrees of freedom at the lower end. With no events: (None, (lower bound, None)).
+    """
+    t = np.asarray(times, dtype=float)
+    esc = np.asarray(escaped, dtype=bool)
+    exposure = float(t.sum())
+    k = int(esc.sum())
+    censored = k < len(t)
+    lo = 2 * exposure / chi2.ppf(0.975, 2 * k + 2 if censored or k == 0 else 2 * k) if exposure > 0 else 0.0
+    if k == 0:
+        return None, (_finite_or_none(lo), None)
+    hi = 2 * exposure / chi2.ppf(0.025, 2 * k)
+    return exposure / k, (float(lo), float(hi))
+
+
+def kaplan_meier(times: np.ndarray, escaped: np.ndarray) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """Kaplan-Meier survival: (event steps with 0 prepended, S just after each, median step or None)."""
+    t = np.asarray(times, dtype=float)
+    esc = np.asarray(escaped, dtype=bool)
+    order = np.sort(t)
+    event_steps, deaths = np.unique(t[esc], return_counts=True)
+    at_risk = len(t) - np.searchsorted(order, event_steps, side="left")
+    surv = np.cumprod(1.0 - deaths / np.maximum(at_risk, 1))
+    steps = np.concatenate([[0.0], event_steps])
+    survival = np.concatenate([[1.0], surv])
+    below = np.flatnonzero(survival <= 0.5)
+    median = float(steps[below[0]]) if len(below) else None
+    return steps, survival, median
+
+
+def _barrier_saddle(analysis: LandscapeAnalysis, from_: int, to: int):
+    saddle = analysis.saddle_between(from_, to) or analysis.bottleneck_saddle(from_, to)
+    if saddle is None:
+        raise SpecError(f"no saddle connects minimum {from_} to minimum {to}", "observe.exit_times")
+    return saddle
+
+
+def kramers_steps(analysis: LandscapeAnalysis, from_: int, to: int, temperature: float, lr: float) -> float | None:
+    """Eyring-Kramers mean exit time in steps: 2π/|λ_s| sqrt(|det H_s| / det H_m) exp(ΔL/T) / lr."""
+    saddle = _barrier_saddle(analysis, from_, to)
+    m = analysis.minima[from_]
+    lam_s = float(saddle.hessian_eigenvalues.min())
+    det_ratio = abs(float(np.prod(saddle.hessian_eigenvalues))) / float(np.prod(m.hessian_eigenvalues))
+    exponent = (saddle.loss - m.loss) / temperature
+    if exponent > 700:
+        return None
+    return float(2 * np.pi / abs(lam_s) * np.sqrt(det_ratio) * np.exp(exponent) / lr)
+
+
+def _mfpt_1d(landscape: Landscape, start: float, target: float, radius: float, temperature: float,
+             box: tuple[float, float], points: int) -> float:
+    """τ(start) = (1/T) ∫_start^b e^{L/T} ∫_far^y e^{-L/T}, b the near edge of the target, far side reflecting."""
+    if abs(start - target) <= radius:
+        return 0.0
+    if start < target:
+        far, edge = box[0], target - radius
+    else:
+        far, edge = box[1], target + radius
+    y = np.linspace(far, edge, points)
+    step = abs(y[1] - y[0])
+    scaled = np.asarray(landscape.loss(y[:, None]), dtype=float) / temperature
+    scaled -= scaled.min()
+    log_inner = log_cumulative_trapezoid(-scaled, step)
+    log_outer_f = scaled + log_inner
+    pieces = log_trapezoid_pieces(log_outer_f, step)
+    log_tail = np.concatenate([np.logaddexp.accumulate(pieces[::-1])[::-1], [-np.inf]])
+    pos = abs(start - far) / step
+    k = min(int(pos), points - 2)
+    frac = pos - k
+    log_tau = (1 - frac) * log_tail[k] + frac * log_tail[k + 1] if np.isfinite(log_tail[k + 1]) else \
+        log_tail[k] + np.log(max(1 - frac, 1e-300))
+    return float(np.exp(log_tau) / temperature) if log_tau < 700 else np.inf
+
+
+def _mfpt_2d(landscape: Landscape, start: np.ndarray, target: np.ndarray, radius: float, temperature: float,
+             ranges: list[tuple[float, float]], points: int) -> float:
+    """Solve T Δτ - ∇L·∇τ = -1 (SqRA grid, reflecting box) with τ = 0 within `radius` of the target."""
+    nodes = axis_nodes(ranges, points)
+    values = loss_on_grid(landscape, nodes)
+    inside = np.linalg.norm(mesh_points(nodes) - target, axis=1) <= radius
+    if not inside.any():
+        raise SpecError(f"the exit radius {radius:g} holds no grid node; use more grid points", "observe.exit_times")
+    gen = sqra_generator(values, [n[1] - n[0] for n in nodes], temperature)
+    tau = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0).reshape(values.shape)
+    return float(RegularGridInterpolator(nodes, tau)(start[None, :])[0])
+
+
+def exact_mfpt_steps(landscape: Landscape, analysis: LandscapeAnalysis, from_: int, to: int, temperature: float,
+                     lr: float, radius: float | None = None, range: Sequence[Sequence[float]] | None = None,
+                     grid_points: int | None = None) -> float | None:
+    """Mean first passage time (steps) of the continuous model from minimum `from_` into the ball of `radius`
+    around minimum `to`: quadrature in 1-D, a sparse backward-equation solve in 2-D, None above."""
+    if landscape.dim > 2:
+        return None
+    ranges = resolve_range(landscape, range)
+    r = analysis.default_exit_radius(to, from_) if radius is None else float(radius)
+    start, target = analysis.minima[from_].location, analysis.minima[to].location
+    if landscape.dim == 1:
+        tau = _mfpt_1d(landscape, float(start[0]), float(target[0]), r, temperature, ranges[0],
+                       grid_points or 4 * DEFAULT_LIMITS.max_grid_points_1d)
+    else:
+        tau = _mfpt_2d(landscape, start, target, r, temperature, ranges, grid_points or 200)
+    return _finite_or_none(tau / lr)
+
+
+def _thin(steps: np.ndarray, prob: np.ndarray, points: int = SURVIVAL_POINTS) -> tuple[list[float], list[float]]:
+    if len(steps) > points:
+        keep = np.unique(np.round(np.linspace(0, len(steps) - 1, points)).astype(int))
+        steps, prob = steps[keep], prob[keep]
+    return [float(s) for s in steps], [float(p) for p in prob]
+
+
+def exit_time_summary(times: np.ndarray, escaped: np.ndarray, horizon: float, from_: int, to: int,
+                      kramers: float | None = None, exact: float | None = None) -> dict[str, Any]:
+    """API.md's result.exit_times block from first-passage records (censored: nan or -1, exposure = horizon)."""
+    t = np.asarray(times, dtype=float)
+    esc = np.asarray(escaped, dtype=bool) & np.isfinite(t) & (t >= 0)
+    exposure = np.where(esc, t, float(horizon))
+    mean, (lo, hi) = exponential_mle(exposure, esc)
+    steps, surv, median = kaplan_meier(exposure, esc)
+    s_steps, s_prob = _thin(steps, surv)
+    return {"from": int(from_), "to": int(to), "particles": int(len(t)), "escaped": int(esc.sum()),
+            "censored": int(len(t) - esc.sum()), "mean_steps": _finite_or_none(mean), "ci95": [lo, hi],
+            "median_steps": median, "survival": {"steps": s_steps, "probability": s_prob},
+            "kramers_steps": _finite_or_none(kramers), "exact_steps": _finite_or_none(exact)}
