@@ -68,7 +68,7 @@ class FiniteSumFormulaLandscape(FiniteSumLandscape):
     def __init__(self, per_sample: str, variables: Sequence[str], data: Mapping[str, Any],
                  range: Sequence[Sequence[float]] | None = None, limits: Limits = DEFAULT_LIMITS):
         try:
-            names = check_variables(list(variables))
+            names = check_variables(variables)
         except SpecError as exc:
             raise exc.at("variables") from None
         if len(names) > limits.max_dim:

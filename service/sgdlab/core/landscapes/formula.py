@@ -225,7 +225,7 @@ class _Builder:
             return _Built(self.symbols[node.id], None)
         if node.id in FUNCTIONS:
             raise _refuse(f"function '{node.id}'", node, self.lead, "must be called, e.g. exp(w)")
-        raise _refuse(f"name '{node.id}'", node, self.lead,
+        raise _refuse(f"name '{_snippet(self.source, node)}'", node, self.lead,
                       f"is not declared (declared: {', '.join(self.symbols) or 'none'})")
 
     def _unary(self, node: ast.UnaryOp) -> _Built:
@@ -267,11 +267,13 @@ class _Builder:
                                    "that is too large")
 
     def _call(self, node: ast.Call) -> _Built:
+        if isinstance(node.func, ast.Attribute):
+            raise self._refused(node.func)
         if not isinstance(node.func, ast.Name):
             raise _refuse("call of an expression", node, self.lead)
         name = node.func.id
         if name not in FUNCTIONS:
-            raise _refuse(f"function '{name}'", node, self.lead,
+            raise _refuse(f"function '{_snippet(self.source, node.func)}'", node, self.lead,
                           f"is not allowed (allowed: {', '.join(FUNCTIONS)})")
         if node.keywords:
             kw = node.keywords[0]
@@ -384,7 +386,7 @@ class FormulaLandscape(Landscape):
     def __init__(self, expression: str, variables: Sequence[str] = ("w",),
                  range: Sequence[Sequence[float]] | None = None, limits: Limits = DEFAULT_LIMITS):
         try:
-            names = check_variables(list(variables))
+            names = check_variables(variables)
         except SpecError as exc:
             raise exc.at("variables") from None
         if len(names) > limits.max_dim:
