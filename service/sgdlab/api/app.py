@@ -1,0 +1,86 @@
+"""The FastAPI application: routes, problem handlers, middleware and the lifespan that owns store and dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..config import Settings
+from ..jobs.dispatcher import Dispatcher
+from ..jobs.executors import Executor, make_executor
+from ..jobs.store import JobStore
+from ..logging_json import configure_logging
+from ..metrics import Metrics
+from .middleware import BodyGuard, HttpMetrics
+from .problems import install_problem_handlers
+from .routes import analysis, artifacts, health, jobs
+
+log = logging.getLogger("sgdlab.api")
+
+DESCRIPTION = """Where SGD goes on a non-convex loss: queue vectorised simulations of many SGD particles and get
+histograms, basin occupation, exit-time estimates and Gibbs fits (beta = 2B/lr). Errors are RFC 9457 problem
+documents. See the project README for a walk-through."""
+
+
+@dataclass
+class AppState:
+    """What the routes share: settings, the job store, the executor, the dispatcher and the metrics."""
+
+    settings: Settings
+    store: JobStore
+    executor: Executor
+    dispatcher: Dispatcher
+    metrics: Metrics
+
+
+def create_app(settings: Settings | None = None, executor: Executor | None = None) -> FastAPI:
+    """Build the app; the store, executor and dispatcher start in the lifespan and stop with it."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        store = JobStore(settings.db_path)
+        ex = executor or make_executor(settings)
+        metrics = Metrics(store)
+        dispatcher = Dispatcher(store, ex, settings, metrics)
+        app.state.sgdlab = AppState(settings, store, ex, dispatcher, metrics)
+        app.state.metrics_holder.metrics = metrics
+        dispatcher.start()
+        log.info("sgdlab ready", extra={"executor": settings.executor_kind, "data_dir": str(settings.data_dir)})
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+            if executor is None:
+                ex.close()
+            store.close()
+
+    app = FastAPI(title="sgdlab", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    install_problem_handlers(app)
+    for r in (health.router, analysis.router, jobs.router, artifacts.router):
+        app.include_router(r)
+    try:
+        from ..dashboard.routes import router as dashboard_router
+        app.include_router(dashboard_router)
+    except ImportError:  # pragma: no cover - the dashboard is optional during development
+        pass
+
+    class _Holder:
+        metrics = None
+
+    app.state.metrics_holder = _Holder()
+
+    class _LazyMetrics:
+        """Forward to the metrics made in the lifespan (middleware is built before it runs)."""
+
+        def __getattr__(self, name):
+            return getattr(app.state.metrics_holder.metrics, name)
+
+    app.add_middleware(HttpMetrics, metrics=_LazyMetrics())
+    app.add_middleware(BodyGuard, max_bytes=settings.limits.max_body_bytes)
+    return app

@@ -1,0 +1,122 @@
+"""RFC 9457 problem documents: every error the API returns is made here, by one set of handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..core.errors import LimitExceeded, SpecError
+from ..jobs.store import IdempotencyConflict
+from ..problem_documents import PROBLEM_BASE
+
+log = logging.getLogger("sgdlab.api")
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An HTTP error to be answered with a problem document."""
+
+    def __init__(self, status: int, title: str, detail: str = "", kind: str | None = None,
+                 errors: Optional[list[dict]] = None, headers: Optional[dict[str, str]] = None, **extra: Any):
+        super().__init__(detail or title)
+        self.status, self.title, self.detail = status, title, detail
+        self.kind = kind or title.lower().replace(" ", "-")
+        self.errors, self.headers, self.extra = errors, headers or {}, extra
+
+    def document(self, instance: str | None = None) -> dict:
+        doc = {"type": PROBLEM_BASE + self.kind, "title": self.title, "status": self.status, "detail": self.detail}
+        if instance:
+            doc["instance"] = instance
+        if self.errors is not None:
+            doc["errors"] = self.errors
+        doc.update(self.extra)
+        return doc
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "Not Found", f"{what} does not exist", "not-found")
+
+
+def problem_response(p: Problem, request: Request | None = None) -> JSONResponse:
+    """The JSON response of a Problem."""
+    return JSONResponse(p.document(request.url.path if request else None), status_code=p.status,
+                        media_type=PROBLEM_JSON, headers=p.headers)
+
+
+def _field_path(loc: tuple) -> str:
+    parts = [str(x) for x in loc if x not in ("body",)]
+    out = ""
+    for p in parts:
+        if p.isdigit():
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + p
+    return out or "body"
+
+
+def validation_problem(errors: list[dict]) -> Problem:
+    """A 422 from pydantic errors, one entry per field path."""
+    items = []
+    for e in errors:
+        loc = tuple(x for x in e.get("loc", ()) if not (isinstance(x, str) and ("[" in x or x in (
+            "function-after", "function-before", "function-wrap", "tagged-union", "float", "int", "ScheduleSpec",
+            "list[float]", "dict[str,any]"))))
+        msg = e.get("msg", "invalid")
+        if e.get("type") == "json_invalid":
+            msg = "the body is not valid JSON: " + str(e.get("ctx", {}).get("error", msg))
+        items.append({"field": _field_path(loc), "message": msg, "type": e.get("type")})
+    detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
+    return Problem(422, "Validation Error", detail, "validation", errors=items)
+
+
+def spec_problem(e: SpecError) -> Problem:
+    """A 422 from a SpecError (or LimitExceeded) raised by the core."""
+    field = e.field or "body"
+    extra = {}
+    if isinstance(e, LimitExceeded):
+        extra = {"limit": e.limit, "limit_value": e.value}
+    return Problem(422, "Limit Exceeded" if isinstance(e, LimitExceeded) else "Validation Error",
+                   f"{field}: {e.message}", "limit-exceeded" if isinstance(e, LimitExceeded) else "validation",
+                   errors=[{"field": field, "message": e.message}], **extra)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map every error to a problem document; nothing escapes as a stack trace."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        return problem_response(validation_problem(list(exc.errors())), request)
+
+    @app.exception_handler(SpecError)
+    async def _spec(request: Request, exc: SpecError):
+        return problem_response(spec_problem(exc), request)
+
+    @app.exception_handler(IdempotencyConflict)
+    async def _idem(request: Request, exc: IdempotencyConflict):
+        return problem_response(Problem(422, "Idempotency Key Reused",
+                                        "this Idempotency-Key was used before with another request body",
+                                        "idempotency-key-reused",
+                                        errors=[{"field": "Idempotency-Key", "message": "reused with another body"}]),
+                                request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        titles = {404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized"}
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return problem_response(Problem(exc.status_code, titles.get(exc.status_code, "HTTP Error"), detail,
+                                        headers=dict(exc.headers or {})), request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(Problem(500, "Internal Server Error", "an unexpected error occurred; it was logged",
+                                        "internal"), request)

@@ -1,0 +1,69 @@
+"""Plots (SVG/PNG, cached once a job is finished), tidy tables (JSON/CSV) and Vega-Lite specs of a job's result."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from ... import plots, tables
+from ..deps import finished_job_result, owned_job, principal, state
+from ..models import ProblemDocument
+from ..problems import Problem
+
+router = APIRouter(prefix="/v1/jobs/{job_id}", tags=["artifacts"])
+ERRORS = {k: {"model": ProblemDocument} for k in (401, 404, 409)}
+
+
+def _unknown(kind: str, name: str, known) -> Problem:
+    return Problem(404, "Not Found", f"unknown {kind} '{name}'; known: {', '.join(known)}", "not-found")
+
+
+@router.get("/plots/{name}.{fmt}", responses={**ERRORS, 200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
+def get_plot(job_id: str, name: str, fmt: Literal["svg", "png"], request: Request, owner: str = Depends(principal)):
+    """A plot of a finished job: histogram, basins, survival, loss_trace, trajectories, arrival."""
+    if name not in plots.PLOT_NAMES:
+        owned_job(request, job_id, owner)
+        raise _unknown("plot", name, plots.PLOT_NAMES)
+    result = finished_job_result(request, job_id, owner)
+    store = state(request).store
+    key = f"plot:{name}.{fmt}"
+    cached = store.get_artifact(job_id, key)
+    if cached is None:
+        try:
+            body = plots.render_plot(name, result, fmt)
+        except plots.PlotUnavailable as e:
+            raise Problem(404, "Not Found", str(e), "plot-unavailable") from None
+        cached = (plots.MEDIA_TYPES[fmt], body)
+        store.put_artifact(job_id, key, *cached)
+    return Response(cached[1], media_type=cached[0], headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/tables/{name}", responses={**ERRORS, 200: {"content": {"application/json": {}, "text/csv": {}}}})
+def get_table(job_id: str, name: str, request: Request, owner: str = Depends(principal),
+              format: Literal["json", "csv"] = Query("json")):
+    """A tidy table of a result block (histogram, basins, survival, loss_trace, trajectories, arrival)."""
+    if name not in tables.TABLE_NAMES:
+        owned_job(request, job_id, owner)
+        raise _unknown("table", name, tables.TABLE_NAMES)
+    result = finished_job_result(request, job_id, owner)
+    try:
+        rows = tables.build_table(name, result)
+    except tables.TableUnavailable as e:
+        raise Problem(404, "Not Found", str(e), "table-unavailable") from None
+    if format == "csv":
+        return Response(tables.to_csv(rows), media_type="text/csv")
+    return rows
+
+
+@router.get("/vega/{name}", responses=ERRORS)
+def get_vega(job_id: str, name: str, request: Request, owner: str = Depends(principal)):
+    """A Vega-Lite v5 spec (with inline data) of a main plot: histogram, basins, survival, loss_trace."""
+    if name not in plots.VEGA_NAMES:
+        owned_job(request, job_id, owner)
+        raise _unknown("Vega-Lite plot", name, plots.VEGA_NAMES)
+    result = finished_job_result(request, job_id, owner)
+    try:
+        return plots.vega_lite(name, result)
+    except (plots.PlotUnavailable, tables.TableUnavailable) as e:
+        raise Problem(404, "Not Found", str(e), "plot-unavailable") from None

@@ -1,0 +1,139 @@
+"""/v1/jobs: queue, list, status, result, cancel, and the Server-Sent Events progress stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from ...jobs.store import ACTIVE, IdempotencyConflict, JobRecord, spec_hash
+from ...jobs.work import validate_job
+from ...spec import JobRequest
+from ..deps import finished_job_result, owned_job, principal, state
+from ..models import JobList, JobResult, JobStatus, JobStatusName, ProblemDocument
+from ..problems import Problem
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+ERRORS = {k: {"model": ProblemDocument} for k in (401, 404, 409, 413, 415, 422, 429)}
+
+
+def status_document(rec: JobRecord) -> dict:
+    """The job status document of API.md."""
+    base = f"/v1/jobs/{rec.id}"
+    return {"id": rec.id, "kind": rec.kind, "status": rec.status, "progress": float(rec.progress),
+            "created_at": rec.created_at, "started_at": rec.started_at, "finished_at": rec.finished_at,
+            "error": rec.error, "links": {"self": base, "result": base + "/result", "events": base + "/events"}}
+
+
+@router.post("", status_code=202, response_model=JobStatus, responses={**ERRORS, 200: {"model": JobStatus}})
+def submit_job(body: JobRequest, request: Request, response: Response, owner: str = Depends(principal),
+               idempotency_key: Optional[str] = Header(None, max_length=200)):
+    """Queue a simulation or density-evolution job (202 + Location); an Idempotency-Key replay answers 200."""
+    st = state(request)
+    limits = st.settings.limits
+    spec = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if idempotency_key is not None:
+        rec = st.store.get_by_idempotency(owner, idempotency_key)
+        if rec is not None:
+            if rec.spec_hash != spec_hash(spec):
+                raise IdempotencyConflict(idempotency_key)
+            response.status_code = 200
+            response.headers["Location"] = f"/v1/jobs/{rec.id}"
+            return status_document(rec)
+    validate_job(body, limits)
+    if st.store.count(["queued"]) >= limits.max_queue:
+        raise Problem(429, "Too Many Requests", f"the queue is full (max_queue={limits.max_queue})", "queue-full",
+                      headers={"Retry-After": "5"}, limit="max_queue", limit_value=limits.max_queue)
+    if st.store.count(ACTIVE, owner) >= limits.max_jobs_per_key:
+        raise Problem(429, "Too Many Requests", f"this key has max_jobs_per_key={limits.max_jobs_per_key} jobs "
+                      "queued or running", "too-many-jobs", headers={"Retry-After": "5"},
+                      limit="max_jobs_per_key", limit_value=limits.max_jobs_per_key)
+    rec, created = st.store.create(owner, body.kind, spec, idempotency_key)
+    response.headers["Location"] = f"/v1/jobs/{rec.id}"
+    if created:
+        st.dispatcher.notify()
+    else:
+        response.status_code = 200
+    return status_document(rec)
+
+
+@router.get("", response_model=JobList, responses=ERRORS)
+def list_jobs(request: Request, owner: str = Depends(principal), status: Optional[JobStatusName] = None,
+              limit: int = Query(50, ge=1, le=200), cursor: Optional[str] = Query(None, max_length=40)):
+    """The caller's jobs, newest first, a page at a time."""
+    before = None
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise Problem(422, "Validation Error", "cursor: not a cursor this service issued", "validation",
+                          errors=[{"field": "cursor", "message": "invalid cursor"}])
+        before = int(cursor)
+    recs = state(request).store.list(owner, status, limit + 1, before)
+    page = recs[:limit]
+    nxt = str(page[-1].seq) if len(recs) > limit else None
+    return {"items": [status_document(r) for r in page], "next_cursor": nxt}
+
+
+@router.get("/{job_id}", response_model=JobStatus, responses=ERRORS)
+def get_job(job_id: str, request: Request, owner: str = Depends(principal)):
+    """The job status document."""
+    return status_document(owned_job(request, job_id, owner))
+
+
+@router.get("/{job_id}/result", response_model=JobResult, responses=ERRORS)
+def get_result(job_id: str, request: Request, owner: str = Depends(principal)):
+    """The result document of a succeeded job (409 while it is queued or running, or when it failed)."""
+    owned = owned_job(request, job_id, owner)
+    if owned.status != "succeeded":
+        raise Problem(409, "Conflict", f"job {job_id} is {owned.status}; results exist once it has succeeded",
+                      "job-not-finished", job_status=owned.status, job_error=owned.error)
+    text = state(request).store.result_text(job_id)
+    return Response(text, media_type="application/json")
+
+
+@router.delete("/{job_id}", response_model=JobStatus, responses=ERRORS)
+def cancel_job(job_id: str, request: Request, owner: str = Depends(principal)):
+    """Cancel a queued or running job (409 when it has already finished)."""
+    st = state(request)
+    rec = owned_job(request, job_id, owner)
+    if not st.store.cancel(job_id):
+        raise Problem(409, "Conflict", f"job {job_id} has already finished ({rec.status})", "job-finished",
+                      job_status=rec.status)
+    st.dispatcher.cancel(job_id)
+    return status_document(st.store.get(job_id))
+
+
+def _sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+@router.get("/{job_id}/events", responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}})
+async def job_events(job_id: str, request: Request, owner: str = Depends(principal)):
+    """Server-Sent Events: `progress` events while the job runs, then one `status` event, then the end."""
+    st = state(request)
+    owned_job(request, job_id, owner)
+    interval = min(st.settings.progress_interval, 0.5)
+
+    async def stream():
+        last = None
+        beat = 0
+        while True:
+            rec = await asyncio.to_thread(st.store.get, job_id)
+            if rec is None:
+                return
+            if rec.finished:
+                yield _sse("status", status_document(rec))
+                return
+            now = (rec.status, round(rec.progress, 4))
+            beat += 1
+            if now != last or beat >= 30:
+                last, beat = now, 0
+                yield _sse("progress", {"id": rec.id, "status": rec.status, "progress": rec.progress})
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(interval)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,66 @@
+"""Basin occupation: the share of particles in each minimum's basin of attraction, finally and at snapshots."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+BasinOf = Callable[[np.ndarray], np.ndarray]
+
+
+def basin_counts(basin_of: BasinOf, w: np.ndarray, n_basins: int) -> np.ndarray:
+    """Counts per basin, with the last slot for points in no basin (outside, on a ridge, or diverged)."""
+    labels = basin_of(w)
+    labels = np.where(labels < 0, n_basins, labels)
+    return np.bincount(labels, minlength=n_basins + 1)
+
+
+def basin_fractions(counts: np.ndarray) -> list[dict]:
+    """Fractions with binomial standard errors, one entry per basin (the unassigned slot excluded)."""
+    counts = np.asarray(counts, dtype=float)
+    n = counts.sum()
+    out = []
+    for k, c in enumerate(counts[:-1]):
+        p = c / n if n else 0.0
+        out.append({"basin": k, "fraction": float(p), "stderr": float(np.sqrt(p * (1 - p) / n)) if n else 0.0})
+    return out
+
+
+class BasinObserver:
+    """Basin counts at the end and at snapshot steps."""
+
+    def __init__(self, basin_of: BasinOf, n_basins: int, snapshots: list[int]):
+        self.basin_of = basin_of
+        self.k = n_basins
+        self.snapshots = sorted(set(snapshots))
+        self.snap_index = {s: i for i, s in enumerate(self.snapshots)}
+        self.final = np.zeros(n_basins + 1, dtype=np.int64)
+        self.snaps = np.zeros((len(self.snapshots), n_basins + 1), dtype=np.int64)
+        self.per_step = bool(self.snapshots)
+
+    def begin_block(self, w, offset):
+        self.after_step(0, w)
+
+    def after_step(self, t, w):
+        i = self.snap_index.get(t)
+        if i is not None:
+            self.snaps[i] += basin_counts(self.basin_of, w, self.k)
+
+    def end_block(self, w):
+        self.final += basin_counts(self.basin_of, w, self.k)
+
+    def state(self):
+        return {"final": self.final, "snapshots": self.snaps}
+
+    @staticmethod
+    def merge(states):
+        return {k: sum(s[k] for s in states) for k in states[0]}
+
+    def summarise(self, merged):
+        final = merged["final"]
+        n = int(final.sum())
+        return {"final": basin_fractions(final),
+                "unassigned": int(final[-1]), "unassigned_fraction": float(final[-1] / n) if n else 0.0,
+                "snapshots": [{"step": s, "fractions": [b["fraction"] for b in basin_fractions(merged["snapshots"][i])]}
+                              for i, s in enumerate(self.snapshots)]}

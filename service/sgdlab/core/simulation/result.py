@@ -1,0 +1,80 @@
+"""Assemble the simulation result document (API.md) from merged shard records and the theory layer."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..dynamics.schedules import final_lr
+from .plan import SimulationPlan, landscape_of
+
+
+def _json_float(x: Any) -> float | None:
+    """A float for JSON, or None when it is missing or not finite."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def temperature_and_beta(plan: SimulationPlan) -> tuple[float, float | None]:
+    """T = lr/(2B) and beta = 2B/lr at the last step (schedule-aware); gradient descent has T = 0, beta = None."""
+    dyn = plan.spec.dynamics
+    if dyn.method == "gradient_descent":
+        return 0.0, None
+    lr = final_lr(dyn.lr, plan.spec.steps)
+    return lr / (2 * dyn.batch_size), 2 * dyn.batch_size / lr
+
+
+def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, seconds: float | None = None) -> dict:
+    """The result document of a finished simulation job."""
+    from ...theory import exit_times as et
+    from ...theory.gibbs import gibbs_comparison
+
+    spec = plan.spec
+    states, observers = merged["states"], merged["observers"]
+    land = landscape_of(spec.landscape)
+    T, beta = temperature_and_beta(plan)
+    out: dict[str, Any] = {
+        "job_id": job_id, "kind": "simulation", "seed": spec.seed,
+        "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "landscape": plan.analysis.to_dict(),
+        "temperature": T, "beta": beta,
+        "diverged": {"particles": merged["diverged"],
+                     "fraction": merged["diverged"] / max(merged["particles"], 1)},
+    }
+    if "histograms" in states:
+        out["histograms"] = observers["histograms"].summarise(states["histograms"])
+    if "basins" in states:
+        out["basins"] = observers["basins"].summarise(states["basins"])
+    if "arrival" in states:
+        out["arrival"] = observers["arrival"].summarise(states["arrival"])
+    if spec.observe.gibbs and beta is not None and "histograms" in states:
+        fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])] or None
+        out["gibbs"] = gibbs_comparison(land, plan.analysis, observers["histograms"].binning.edges,
+                                        states["histograms"]["final"], beta, fractions,
+                                        lr=final_lr(spec.dynamics.lr, spec.steps))
+    if "exit_times" in states:
+        e = spec.observe.exit_times
+        lr_end = final_lr(spec.dynamics.lr, spec.steps)
+        times = states["exit_times"]["times"]
+        kramers = exact = None
+        if T > 0:
+            kramers = et.kramers_steps(plan.analysis, e.from_, e.to, T, lr_end)
+            exact = et.exact_mfpt_steps(land, plan.analysis, e.from_, e.to, T, lr_end, plan.exit_radius,
+                                        plan.hist_range)
+        summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, kramers, exact)
+        summary["radius"] = plan.exit_radius
+        out["exit_times"] = summary
+    if "loss_trace" in states:
+        out["loss_trace"] = observers["loss_trace"].summarise(states["loss_trace"])
+    if "trajectories" in states:
+        out["trajectories"] = observers["trajectories"].summarise(states["trajectories"])
+    ps = merged["particle_steps"]
+    secs = seconds if seconds is not None else merged["worker_seconds"]
+    out["performance"] = {"particle_steps": ps, "seconds": secs,
+                          "particle_steps_per_second": ps / secs if secs else None,
+                          "shards": len(plan.shards), "worker_seconds": merged["worker_seconds"]}
+    return out

@@ -1,0 +1,245 @@
+"""The durable job store: SQLite in WAL mode holding spec, status, progress, timestamps, error and result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT UNIQUE NOT NULL,
+    owner TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    spec TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    idempotency_key TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    error TEXT,
+    result TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_idem ON jobs(owner, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, seq);
+CREATE TABLE IF NOT EXISTS artifacts (
+    job_id TEXT NOT NULL, name TEXT NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (job_id, name)
+);
+"""
+
+ACTIVE = ("queued", "running")
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+def now_iso() -> str:
+    """UTC now as ISO 8601 with a Z."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def spec_hash(spec: dict) -> str:
+    """A stable hash of a normalised spec (for Idempotency-Key checks)."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass
+class JobRecord:
+    """One row of the job table (result excluded unless asked)."""
+
+    seq: int
+    id: str
+    owner: str
+    kind: str
+    status: str
+    progress: float
+    spec: dict
+    spec_hash: str
+    idempotency_key: Optional[str]
+    created_at: str
+    started_at: Optional[str]
+    finished_at: Optional[str]
+    error: Optional[dict]
+    attempts: int
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before with another body."""
+
+
+class JobStore:
+    """Thread-safe access to the SQLite job store (one connection, serialised by a lock, WAL journal)."""
+
+    COLUMNS = ("seq, id, owner, kind, status, progress, spec, spec_hash, idempotency_key, created_at, "
+               "started_at, finished_at, error, attempts")
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def ping(self) -> bool:
+        """True when the database answers."""
+        with self._lock:
+            return self._db.execute("SELECT 1").fetchone() == (1,)
+
+    def _row(self, row: tuple | None) -> JobRecord | None:
+        if row is None:
+            return None
+        (seq, id_, owner, kind, status, progress, spec, sh, idem, created, started, finished, error, attempts) = row
+        return JobRecord(seq, id_, owner, kind, status, progress, json.loads(spec), sh, idem, created, started,
+                         finished, json.loads(error) if error else None, attempts)
+
+    def create(self, owner: str, kind: str, spec: dict, idempotency_key: str | None = None) -> tuple[JobRecord, bool]:
+        """Insert a queued job; with a known Idempotency-Key and the same spec return the existing one (created=False)."""
+        h = spec_hash(spec)
+        with self._lock:
+            if idempotency_key is not None:
+                old = self._row(self._db.execute(f"SELECT {self.COLUMNS} FROM jobs WHERE owner=? AND idempotency_key=?",
+                                                 (owner, idempotency_key)).fetchone())
+                if old is not None:
+                    if old.spec_hash != h:
+                        raise IdempotencyConflict(idempotency_key)
+                    return old, False
+            job_id = uuid.uuid4().hex
+            self._db.execute("INSERT INTO jobs (id, owner, kind, status, spec, spec_hash, idempotency_key, created_at) "
+                             "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
+                             (job_id, owner, kind, json.dumps(spec), h, idempotency_key, now_iso()))
+            return self.get(job_id), True
+
+    def get_by_idempotency(self, owner: str, key: str) -> JobRecord | None:
+        """The owner's job made with this Idempotency-Key, if any."""
+        with self._lock:
+            return self._row(self._db.execute(f"SELECT {self.COLUMNS} FROM jobs WHERE owner=? AND idempotency_key=?",
+                                              (owner, key)).fetchone())
+
+    def get(self, job_id: str, owner: str | None = None) -> JobRecord | None:
+        """The job, or None (also when it belongs to another owner)."""
+        with self._lock:
+            rec = self._row(self._db.execute(f"SELECT {self.COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone())
+        if rec is None or (owner is not None and rec.owner != owner):
+            return None
+        return rec
+
+    def list(self, owner: str | None, status: str | None = None, limit: int = 50,
+             before_seq: int | None = None) -> list[JobRecord]:
+        """Jobs newest first, optionally by owner and status, strictly older than `before_seq` (the cursor)."""
+        q, args = f"SELECT {self.COLUMNS} FROM jobs WHERE 1=1", []
+        if owner is not None:
+            q += " AND owner=?"
+            args.append(owner)
+        if status is not None:
+            q += " AND status=?"
+            args.append(status)
+        if before_seq is not None:
+            q += " AND seq<?"
+            args.append(before_seq)
+        q += " ORDER BY seq DESC LIMIT ?"
+        args.append(limit)
+        with self._lock:
+            return [self._row(r) for r in self._db.execute(q, args).fetchall()]
+
+    def count(self, status: Iterable[str], owner: str | None = None) -> int:
+        """How many jobs have one of these statuses (optionally of one owner)."""
+        st = tuple(status)
+        q = f"SELECT COUNT(*) FROM jobs WHERE status IN ({','.join('?' * len(st))})"
+        args: list[Any] = list(st)
+        if owner is not None:
+            q += " AND owner=?"
+            args.append(owner)
+        with self._lock:
+            return self._db.execute(q, args).fetchone()[0]
+
+    def counts_by_status(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+
+    def claim_next(self) -> JobRecord | None:
+        """Atomically move the oldest queued job to running and return it."""
+        with self._lock:
+            row = self._db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY seq LIMIT 1").fetchone()
+            if row is None:
+                return None
+            self._db.execute("UPDATE jobs SET status='running', started_at=?, progress=0, attempts=attempts+1 "
+                             "WHERE id=? AND status='queued'", (now_iso(), row[0]))
+            return self.get(row[0])
+
+    def set_progress(self, job_id: str, progress: float) -> None:
+        with self._lock:
+            self._db.execute("UPDATE jobs SET progress=? WHERE id=? AND status='running'",
+                             (min(max(progress, 0.0), 1.0), job_id))
+
+    def finish(self, job_id: str, status: str, result: dict | None = None, error: dict | None = None) -> bool:
+        """Record the end of a running job; False when it was no longer running (e.g. cancelled meanwhile)."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE jobs SET status=?, finished_at=?, result=?, error=?, progress=CASE WHEN ?='succeeded' "
+                "THEN 1 ELSE progress END WHERE id=? AND status='running'",
+                (status, now_iso(), json.dumps(result, allow_nan=False) if result is not None else None,
+                 json.dumps(error) if error is not None else None, status, job_id))
+            return cur.rowcount == 1
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a queued or running job; False when it had already finished."""
+        with self._lock:
+            cur = self._db.execute("UPDATE jobs SET status='cancelled', finished_at=? WHERE id=? AND status IN "
+                                   "('queued', 'running')", (now_iso(), job_id))
+            return cur.rowcount == 1
+
+    def requeue_running(self) -> int:
+        """On start-up: jobs left running by a crash go back to the queue (their results are deterministic)."""
+        with self._lock:
+            return self._db.execute("UPDATE jobs SET status='queued', progress=0, started_at=NULL "
+                                    "WHERE status='running'").rowcount
+
+    def result(self, job_id: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT result FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def result_text(self, job_id: str) -> str | None:
+        """The stored result JSON as text (served without re-encoding)."""
+        with self._lock:
+            row = self._db.execute("SELECT result FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return row[0] if row else None
+
+    def get_artifact(self, job_id: str, name: str) -> tuple[str, bytes] | None:
+        with self._lock:
+            row = self._db.execute("SELECT content_type, body FROM artifacts WHERE job_id=? AND name=?",
+                                   (job_id, name)).fetchone()
+        return (row[0], bytes(row[1])) if row else None
+
+    def put_artifact(self, job_id: str, name: str, content_type: str, body: bytes) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?)", (job_id, name, content_type, body))
+
+    def oldest_queued_age(self) -> float:
+        """Not used for scheduling; a convenience for metrics (seconds since the oldest queued job was made)."""
+        with self._lock:
+            row = self._db.execute("SELECT created_at FROM jobs WHERE status='queued' ORDER BY seq LIMIT 1").fetchone()
+        if not row:
+            return 0.0
+        return max(0.0, time.time() - datetime.fromisoformat(row[0].replace("Z", "+00:00")).timestamp())

@@ -1,0 +1,63 @@
+"""What a job is to an executor: a list of picklable tasks, their progress weights, and how to finish."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..core.errors import SpecError
+from ..core.simulation.merge import merge_shards
+from ..core.simulation.plan import plan_simulation
+from ..core.simulation.result import build_result
+from ..core.simulation.run_shard import run_shard
+from ..limits import DEFAULT_LIMITS, Limits
+from ..spec import JobRequest
+
+
+@dataclass
+class JobWork:
+    """Tasks called as `fn(*args, hooks)` in a worker, each task's share of progress, and the finisher."""
+
+    tasks: list[tuple[Callable[..., Any], tuple]]
+    weights: list[float]
+    finish: Callable[[list, float, str], dict]     # (task results, wall seconds, job id) -> result document
+    particle_steps: int = 0
+
+
+def _simulation_work(spec: JobRequest, limits: Limits) -> JobWork:
+    plan = plan_simulation(spec, limits)
+    total = max(spec.particles, 1)
+    return JobWork(tasks=[(run_shard, (plan, i)) for i in range(len(plan.shards))],
+                   weights=[c / total for _, c in plan.shards],
+                   finish=lambda results, secs, job_id: build_result(plan, merge_shards(plan, results), job_id, secs),
+                   particle_steps=spec.particles * spec.steps)
+
+
+def _density_work(spec: JobRequest, limits: Limits) -> JobWork:
+    from ..theory.density_job import plan_density, run_density, density_result
+    plan = plan_density(spec, limits)
+    return JobWork(tasks=[(run_density, (plan,))], weights=[1.0],
+                   finish=lambda results, secs, job_id: density_result(plan, results[0], job_id, secs))
+
+
+def validate_job(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Everything a job would check before running, so that bad input is a 422 at submission."""
+    make_work(spec, limits)
+
+
+def make_work(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> JobWork:
+    """The executor-ready work of a job request."""
+    if spec.kind == "simulation":
+        if spec.grid is not None:
+            raise SpecError("'grid' goes with kind 'density_evolution'", "grid")
+        return _simulation_work(spec, limits)
+    return _density_work(spec, limits)
+
+
+def run_inline(work: JobWork, job_id: str = "inline") -> dict:
+    """Run all tasks in this process (no hooks) and finish: for tests and the CLI."""
+    from ..core.simulation.hooks import NoHooks
+    started = time.perf_counter()
+    results = [fn(*args, NoHooks()) for fn, args in work.tasks]
+    return work.finish(results, time.perf_counter() - started, job_id)

@@ -1,0 +1,10 @@
+"""Imported once by the forkserver so that worker processes start with the numerical stack loaded."""
+
+import numpy  # noqa: F401
+import scipy.optimize  # noqa: F401
+import scipy.sparse.linalg  # noqa: F401
+import scipy.stats  # noqa: F401
+import sympy  # noqa: F401
+
+import sgdlab.core.simulation.run_shard  # noqa: F401
+import sgdlab.theory.landscape_analysis  # noqa: F401

@@ -1,0 +1,35 @@
+"""The theory block of POST /v1/landscapes/analyze: Gibbs basin fractions and exit-time estimates at a temperature."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..core.landscapes.base import Landscape
+from .exit_times import exact_mfpt_steps, kramers_steps
+from .gibbs import gibbs_basin_fractions
+from .landscape_analysis import analyze_landscape
+
+
+def landscape_theory(landscape: Landscape, temperature: float | None, lr: float | None,
+                     range: Sequence[Sequence[float]] | None = None) -> dict[str, Any]:
+    """Analysis (minima, saddles, barriers) and, given T, Gibbs basin fractions and Kramers/exact exit times.
+
+    Times are in steps, which needs lr; with a temperature alone they are given in continuous time
+    (`*_time`, t = steps * lr) and the `*_steps` fields are null.
+    """
+    analysis = analyze_landscape(landscape, range=range)
+    out: dict[str, Any] = {"landscape": analysis.to_dict(), "theory": None}
+    if temperature is None:
+        return out
+    unit = lr if lr is not None else 1.0
+    exits = []
+    for b in analysis.barriers:
+        k = kramers_steps(analysis, b.from_, b.to, temperature, unit)
+        x = exact_mfpt_steps(landscape, analysis, b.from_, b.to, temperature, unit, range=range)
+        exits.append({"from": b.from_, "to": b.to, "barrier": b.height, "beta_barrier": b.height / temperature,
+                      "kramers_steps": k if lr is not None else None, "exact_steps": x if lr is not None else None,
+                      "kramers_time": None if k is None else k * unit, "exact_time": None if x is None else x * unit})
+    out["theory"] = {"temperature": temperature, "beta": 1.0 / temperature, "lr": lr,
+                     "basin_fractions": gibbs_basin_fractions(landscape, analysis, 1.0 / temperature, range),
+                     "exit_times": exits}
+    return out
