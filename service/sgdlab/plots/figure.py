@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 
+import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 FORMATS = ("svg", "png")
+matplotlib.rcParams["svg.hashsalt"] = "sgdlab"  # stable SVG element ids (set once, process-wide)
 _METADATA = {"svg": {"Date": None}, "png": {"Software": None}}  # deterministic bytes for one result
 
 

@@ -1,0 +1,112 @@
+"""Every plot renders as a valid SVG or PNG for 1-D, 2-D and zero-exit-event results; bad names raise."""
+
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from sgdlab.plots import PLOT_NAMES, PlotUnavailable, UnknownPlot, render_plot
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def svg_size(data: bytes) -> tuple[float, float]:
+    """(width, height) in points of an SVG document; fails unless it parses as XML with an <svg> root."""
+    root = ET.fromstring(data)
+    assert root.tag.endswith("svg"), root.tag
+    return tuple(float(root.attrib[k].removesuffix("pt")) for k in ("width", "height"))
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk; fails unless the magic bytes are right."""
+    assert data[:8] == PNG_MAGIC
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def expected_plots(result: dict) -> list[str]:
+    """The plots a result has the blocks for."""
+    blocks = {"histogram": "histograms", "basins": "basins", "survival": "exit_times", "loss_trace": "loss_trace",
+              "trajectories": "trajectories", "arrival": "arrival"}
+    return [name for name in PLOT_NAMES if result.get(blocks[name])]
+
+
+@pytest.mark.parametrize("which", ["result_1d", "result_2d", "result_zero_exits"])
+def test_every_available_plot_is_a_valid_svg_and_png(which, request):
+    result = request.getfixturevalue(which)
+    names = expected_plots(result)
+    assert "histogram" in names and "basins" in names
+    for name in names:
+        width, height = svg_size(render_plot(name, result, "svg"))
+        assert width > 100 and height > 100, (name, width, height)
+        pw, ph = png_size(render_plot(name, result, "png"))
+        assert pw > 300 and ph > 200, (name, pw, ph)
+
+
+def test_1d_result_has_all_six_plots(result_1d):
+    assert expected_plots(result_1d) == list(PLOT_NAMES)
+    assert set(PLOT_NAMES) == {"histogram", "basins", "survival", "loss_trace", "trajectories", "arrival"}
+
+
+def test_zero_exit_events_survival_renders_without_a_fit(result_zero_exits):
+    svg = render_plot("survival", result_zero_exits, "svg")
+    svg_size(svg)
+    # the 'no fit' note is drawn as text glyph paths; its presence shows in the SVG's text comments
+    assert b"no exit events" in svg
+
+
+def test_fit_drawn_when_particles_escaped(result_1d):
+    assert b"no exit events" not in render_plot("survival", result_1d, "svg")
+
+
+def test_axes_are_labelled_with_units(result_1d, result_2d):
+    for name, result, labels in [("histogram", result_1d, [b"density (1/w)", b"loss L(w)"]),
+                                 ("survival", result_1d, [b"steps", b"survival probability"]),
+                                 ("loss_trace", result_1d, [b"steps", b"loss L(w)"]),
+                                 ("histogram", result_2d, [b"w1", b"w2", b"density"])]:
+        svg = render_plot(name, result, "svg")
+        for label in labels:
+            assert label in svg, (name, label)
+
+
+def test_plot_without_the_landscape_curve_still_renders(result_1d):
+    odd = {**result_1d, "spec": {**result_1d["spec"], "landscape": {"builtin": "no_such_landscape"}}}
+    png_size(render_plot("histogram", odd, "png"))
+    svg_size(render_plot("trajectories", {**odd, "spec": {}}, "svg"))
+
+
+def test_same_result_gives_the_same_bytes(result_2d):
+    assert render_plot("arrival", result_2d, "svg") == render_plot("arrival", result_2d, "svg")
+
+
+def test_unknown_plot_name_raises_unknown_plot(result_1d):
+    with pytest.raises(UnknownPlot) as info:
+        render_plot("pie_chart", result_1d, "svg")
+    assert isinstance(info.value, KeyError)
+    assert "pie_chart" in str(info.value)
+
+
+def test_missing_block_raises_plot_unavailable_with_reason(result_minimal, result_2d):
+    for name in ("survival", "loss_trace", "trajectories", "arrival"):
+        with pytest.raises(PlotUnavailable) as info:
+            render_plot(name, result_minimal, "svg")
+        assert info.value.name == name and info.value.reason
+    with pytest.raises(PlotUnavailable, match="exit_times"):
+        render_plot("survival", result_2d, "png")
+
+
+def test_bad_format_is_refused(result_1d):
+    with pytest.raises(ValueError):
+        render_plot("histogram", result_1d, "gif")
+
+
+def test_renders_from_threads_concurrently(result_1d, result_2d):
+    """No pyplot state: concurrent renders give the same bytes as serial ones."""
+    from concurrent.futures import ThreadPoolExecutor
+    jobs = [("arrival", result_2d), ("loss_trace", result_1d)]
+    serial = [render_plot(n, r, "svg") for n, r in jobs]
+    with ThreadPoolExecutor(2) as pool:
+        parallel = list(pool.map(lambda job: render_plot(job[0], job[1], "svg"), jobs))
+    assert parallel == serial
