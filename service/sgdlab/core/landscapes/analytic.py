@@ -117,9 +117,31 @@ class MullerBrown(Landscape):
 
     def grad(self, w, out=None):
         out = _out(w, out)
-        dx, dy, e = self._terms(w)
-        np.einsum("nk,nk->n", e, 2 * self.a * dx + self.b * dy, out=out[:, 0])
-        np.einsum("nk,nk->n", e, self.b * dx + 2 * self.c * dy, out=out[:, 1])
+        out.fill(0.0)
+        x, y = w[:, 0], w[:, 1]
+        dx, dy, e, t = (np.empty(w.shape[0]) for _ in range(4))
+        for A, a, b, c, x0, y0 in zip(self.A, self.a, self.b, self.c, self.x0, self.y0):
+            np.subtract(x, x0, out=dx)
+            np.subtract(y, y0, out=dy)
+            # e = scale A exp(a dx^2 + b dx dy + c dy^2), built in place
+            np.multiply(dx, a, out=e)
+            np.multiply(dy, b, out=t)
+            e += t
+            e *= dx
+            np.multiply(dy, dy, out=t)
+            t *= c
+            e += t
+            np.exp(e, out=e)
+            e *= self.scale * A
+            # dL/dx += e (2 a dx + b dy), dL/dy += e (b dx + 2 c dy)
+            np.multiply(dx, 2 * a, out=t)
+            t += b * dy
+            t *= e
+            out[:, 0] += t
+            np.multiply(dy, 2 * c, out=t)
+            t += b * dx
+            t *= e
+            out[:, 1] += t
         return out
 
     def hessian(self, w):
