@@ -222,7 +222,7 @@ class CatalogParam(Document):
 
 class CatalogEntry(Document):
     name: str
-    dim: int
+    dim: Union[int, str] = Field(description="the dimension, or a word such as 'any' for dimension-free entries")
     params: list[CatalogParam] = Field(default_factory=list)
     formula: str = ""
     default_range: list[list[float]] = Field(default_factory=list)
