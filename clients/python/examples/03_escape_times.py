@@ -1,0 +1,59 @@
+"""Escape time grows like exp(beta * dL): measured mean exit steps vs Eyring-Kramers and the exact mean first
+passage time, at four temperatures.
+
+All particles start in minimum 0 of a symmetric double well; the exit_times observer records when each first
+reaches minimum 1 (censored at the last step; the service fits the censored exponential MLE). The slope of
+log(mean steps) against beta * dL should be close to 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+from _common import connect, parse_args, report, run_all
+
+import sgdlab_client as sc
+from sgdlab_client import initial, landscapes
+
+LANDSCAPE = landscapes.double_well(height=0.1, width=1.25)
+LR = 0.2
+BATCH_SIZES = [2, 3, 4, 5]  # T = lr / 2B = 0.05, 0.033, 0.025, 0.02
+
+
+def slope(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of ys on xs."""
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    particles, steps = (2000, 4000) if args.small else (20000, 40000)
+    with connect(args) as client:
+        barrier = next(b.height for b in client.analyze_landscape(LANDSCAPE).landscape.barriers
+                       if b.from_ == 0 and b.to == 1)
+        specs = [sc.simulation(LANDSCAPE, LR, b, init=initial.minimum(0), particles=particles, steps=steps, seed=11,
+                               histogram=False, gibbs=False, exit_times=(0, 1)) for b in BATCH_SIZES]
+        results = run_all(client, specs, args.progress)
+    rows = []
+    print(f"barrier dL = {barrier:.4f}")
+    print(f"{'T':>7} {'beta*dL':>8} {'escaped':>8} {'mean steps':>11} {'95% CI':>19} {'Kramers':>9} {'exact':>9}")
+    for b, res in zip(BATCH_SIZES, results):
+        et = res.exit_times
+        temperature = LR / (2 * b)
+        rows.append({"temperature": temperature, "beta_barrier": barrier / temperature, "escaped": et.escaped,
+                     "particles": et.particles, "mean_steps": et.mean_steps, "ci95": et.ci95,
+                     "kramers_steps": et.kramers_steps, "exact_steps": et.exact_steps})
+        ci = f"[{et.ci95[0]:.0f}, {et.ci95[1]:.0f}]"
+        print(f"{temperature:7.4f} {barrier / temperature:8.2f} {et.escaped:8d} {et.mean_steps:11.0f} {ci:>19} "
+              f"{et.kramers_steps:9.0f} {et.exact_steps:9.0f}")
+    xs = [r["beta_barrier"] for r in rows]
+    fitted = {"measured": slope(xs, [math.log(r["mean_steps"]) for r in rows]),
+              "kramers": slope(xs, [math.log(r["kramers_steps"]) for r in rows]),
+              "exact": slope(xs, [math.log(r["exact_steps"]) for r in rows])}
+    print("slope of log(steps) vs beta*dL: " + ", ".join(f"{k} {v:.3f}" for k, v in fitted.items()))
+    report({"barrier": barrier, "rows": rows, "slopes": fitted})
+
+
+if __name__ == "__main__":
+    main()
