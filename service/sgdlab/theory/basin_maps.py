@@ -37,7 +37,7 @@ class IntervalBasinMap:
 
 @dataclass
 class LabelGridBasinMap:
-    """2-D: a precomputed label grid (discrete steepest descent from every node); lookup of the nearest node."""
+    """2-D: a precomputed label grid (gradient flow from every node); lookup of the nearest node."""
 
     lo: np.ndarray       # (2,) first node per axis
     step: np.ndarray     # (2,) node spacing per axis
@@ -60,9 +60,9 @@ class DescentBasinMap:
 
     landscape: Landscape
     minima: np.ndarray      # (k, d) locations
-    step_size: float        # gradient step (about 0.5 / largest curvature at the critical points)
+    step_size: float        # gradient step (1 / largest curvature at the critical points)
     max_move: float         # cap on one step's displacement
-    iterations: int = 200
+    iterations: int = 100
     capture_radius: float = np.inf
     chunk: int = 65536
 
@@ -77,16 +77,16 @@ class DescentBasinMap:
         return out
 
     def _label_chunk(self, pts: np.ndarray) -> np.ndarray:
-        finite = np.isfinite(pts).all(axis=1)
-        x = np.where(finite[:, None], pts, 0.0).copy()
+        x = pts.copy()
         g = np.empty_like(x)
         for _ in range(self.iterations):
             self.landscape.grad(x, out=g)
-            move = self.step_size * g
-            norm = np.linalg.norm(move, axis=1, keepdims=True)
-            scale = np.minimum(1.0, self.max_move / np.maximum(norm, 1e-300))
-            x -= np.where(np.isfinite(move), move * scale, 0.0)
+            g *= self.step_size
+            norm = np.sqrt(np.einsum("ij,ij->i", g, g))
+            np.minimum(1.0, self.max_move / np.maximum(norm, 1e-300), out=norm)
+            g *= norm[:, None]
+            x -= g
         d2 = ((x[:, None, :] - self.minima[None, :, :]) ** 2).sum(axis=2)
         nearest = np.argmin(d2, axis=1)
         near = np.sqrt(d2[np.arange(len(x)), nearest]) <= self.capture_radius
-        return np.where(finite & near & np.isfinite(x).all(axis=1), nearest, -1)
+        return np.where(near & np.isfinite(x).all(axis=1), nearest, -1)

@@ -64,31 +64,6 @@ def grid_local_minima_2d(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(is_min)
 
 
-def steepest_descent_sinks(values: np.ndarray) -> np.ndarray:
-    """For every node of a 2-D grid, the flat index of the sink reached by discrete steepest descent."""
-    nx, ny = values.shape
-    padded = np.pad(np.where(np.isfinite(values), values, np.inf), 1, constant_values=np.inf)
-    flat = np.arange(nx * ny).reshape(nx, ny)
-    best = values.copy()
-    best[~np.isfinite(best)] = np.inf
-    target = flat.copy()
-    ii, jj = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            if not (dx or dy):
-                continue
-            neigh = padded[1 + dx:1 + dx + nx, 1 + dy:1 + dy + ny]
-            better = neigh < best
-            best = np.where(better, neigh, best)
-            target = np.where(better, np.clip(ii + dx, 0, nx - 1) * ny + np.clip(jj + dy, 0, ny - 1), target)
-    ptr = target.ravel()
-    while True:
-        nxt = ptr[ptr]
-        if np.array_equal(nxt, ptr):
-            return ptr
-        ptr = nxt
-
-
 def minima_2d(landscape: Landscape, ranges: Sequence[tuple[float, float]],
               grid_points: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """(minima, nodes, loss grid): local minimisation from every grid local minimum, deduplicated and sorted."""
@@ -119,20 +94,47 @@ def minima_multistart(landscape: Landscape, ranges: Sequence[tuple[float, float]
     return dedupe_sorted(found, 1e-6 * scale)
 
 
-def label_grid(values: np.ndarray, nodes: Sequence[np.ndarray], minima: list[np.ndarray]) -> np.ndarray:
-    """Basin labels of every node: its steepest-descent sink matched to the nearest minimum (-1 if none near)."""
-    shape = values.shape
-    sinks = steepest_descent_sinks(values)
-    labels_of_sink = np.full(values.size, -1, dtype=np.int64)
+def flow_targets(landscape: Landscape, nodes: Sequence[np.ndarray], hop_cells: float = 6.0,
+                 substep_cells: float = 0.5) -> np.ndarray:
+    """For every grid node, the flat index of the node nearest to where the gradient flow (arc length
+    `hop_cells` cells, Euler steps of `substep_cells`) takes it; `size` (a sink) when it leaves the box."""
+    pts = mesh_points(nodes)
+    lo = np.array([n[0] for n in nodes])
+    hi = np.array([n[-1] for n in nodes])
+    step = np.array([n[1] - n[0] for n in nodes])
+    cell = float(step.min())
+    x = pts.copy()
+    g = np.empty_like(x)
+    for _ in range(int(round(hop_cells / substep_cells))):
+        landscape.grad(x, out=g)
+        norm = np.sqrt(np.einsum("ij,ij->i", g, g))
+        x -= (substep_cells * cell / np.maximum(norm, 1e-300))[:, None] * g
+    lost = ~np.isfinite(x).all(axis=1) | (x < lo - cell).any(axis=1) | (x > hi + cell).any(axis=1)
+    shape = np.array([len(n) for n in nodes])
+    idx = np.clip(np.rint((np.where(lost[:, None], lo, x) - lo) / step), 0, shape - 1).astype(np.int64)
+    flat = np.ravel_multi_index(tuple(idx.T), tuple(shape))
+    return np.where(lost, len(pts), flat)
+
+
+def label_grid(landscape: Landscape, nodes: Sequence[np.ndarray], minima: list[np.ndarray],
+               hop_cells: float = 6.0) -> np.ndarray:
+    """Basin labels of every node: follow the gradient flow in hops of a few cells (pointer jumping) and match
+    the end to the nearest minimum (-1 when it leaves the box or ends near no minimum)."""
+    shape = tuple(len(n) for n in nodes)
+    ptr = np.append(flow_targets(landscape, nodes, hop_cells), np.prod(shape))
+    for _ in range(40):
+        ptr = ptr[ptr]
+    end = ptr[:-1]
+    labels = np.full(end.shape, -1, dtype=np.int64)
     if minima:
-        unique_sinks = np.unique(sinks)
-        pts = mesh_points(nodes)[unique_sinks]
+        pts = mesh_points(nodes)
+        ok = end < len(pts)
         m = np.array(minima)
-        d = np.linalg.norm(pts[:, None, :] - m[None, :, :], axis=2)
-        nearest = d.argmin(axis=1)
-        cell = np.sqrt(sum((n[1] - n[0]) ** 2 for n in nodes))
-        labels_of_sink[unique_sinks] = np.where(d[np.arange(len(pts)), nearest] <= 2.0 * cell, nearest, -1)
-    return labels_of_sink[sinks].reshape(shape)
+        d = np.linalg.norm(pts[end[ok]][:, None, :] - m[None, :, :], axis=2)
+        cell = float(max(n[1] - n[0] for n in nodes))
+        near = d.min(axis=1) <= (hop_cells + 2.0) * cell
+        labels[ok] = np.where(near, d.argmin(axis=1), -1)
+    return labels.reshape(shape)
 
 
 def lowest_passes_2d(labels: np.ndarray, values: np.ndarray,

@@ -13,6 +13,8 @@ from sgdlab.theory.basin_maps import DescentBasinMap, IntervalBasinMap, LabelGri
 from sgdlab.theory.critical_points_1d import critical_points_1d
 from sgdlab.theory.grids import range_scale, resolve_range
 
+NEAREST_PAIRS = 3  # above 2-D, saddles are sought between each minimum and its nearest few
+
 
 @dataclass
 class Minimum:
@@ -190,7 +192,7 @@ def _find_saddles(landscape: Landscape, ranges, minima_x: list[np.ndarray],
 
 def _analyze_2d(landscape: Landscape, ranges, grid_points: int | None) -> LandscapeAnalysis:
     minima_x, nodes, values = nd.minima_2d(landscape, ranges, grid_points or 301)
-    labels = nd.label_grid(values, nodes, minima_x)
+    labels = nd.label_grid(landscape, nodes, minima_x)
     guesses: dict[tuple[int, int], np.ndarray | None] = dict(nd.lowest_passes_2d(labels, values, nodes))
     minima = _make_minima(landscape, minima_x)
     saddles = _find_saddles(landscape, ranges, minima_x, guesses)
@@ -208,7 +210,7 @@ def _analyze_nd(landscape: Landscape, ranges, seed: int, grid_points: int | None
         dist = np.linalg.norm(m[:, None, :] - m[None, :, :], axis=2)
         np.fill_diagonal(dist, np.inf)
         for i in range(len(m)):
-            for j in np.argsort(dist[i])[:2]:
+            for j in np.argsort(dist[i])[:NEAREST_PAIRS]:
                 if np.isfinite(dist[i, j]):
                     guesses[(min(i, int(j)), max(i, int(j)))] = None
     minima = _make_minima(landscape, minima_x)
@@ -216,7 +218,7 @@ def _analyze_nd(landscape: Landscape, ranges, seed: int, grid_points: int | None
     curv = max([float(np.abs(m.hessian_eigenvalues).max()) for m in minima] +
                [float(np.abs(s.hessian_eigenvalues).max()) for s in saddles] + [1e-12])
     scale = range_scale(ranges)
-    basin_map = DescentBasinMap(landscape, np.array(minima_x).reshape(-1, d), 0.5 / curv, 0.05 * scale)
+    basin_map = DescentBasinMap(landscape, np.array(minima_x).reshape(-1, d), 1.0 / curv, 0.05 * scale)
     return LandscapeAnalysis(d, ranges, minima, saddles, _barriers(minima, saddles), basin_map)
 
 
