@@ -30,7 +30,9 @@ class ExitTimesSpec(StrictModel):
 
 
 class ArrivalSpec(StrictModel):
-    bins: Union[int, list[int]] = 40
+    bins: Union[int, list[int]] = Field(40, description="cells per axis of the initial positions (first 2 coords)")
+    range: Optional[list[tuple[float, float]]] = Field(
+        None, description="cell box; default the uniform init box, else the landscape's range")
 
 
 class LossTraceSpec(StrictModel):

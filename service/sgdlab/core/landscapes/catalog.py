@@ -18,7 +18,7 @@ from .base import Landscape, ParamInfo
 from .params import Validator, integer, optional, real, real_or_vector
 
 #: Most wells one gaussian_wells landscape may have (each well costs one pass over the particles per gradient).
-MAX_WELLS = 64
+MAX_WELLS = DEFAULT_LIMITS.max_wells
 
 Range = list[tuple[float, float]]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -58,7 +60,8 @@ class LossTraceObserver:
 
     def summarise(self, merged):
         n, s1, s2 = merged["sums"].T
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.where(n > 0, s1 / np.maximum(n, 1), np.nan)
             var = np.maximum(np.where(n > 1, (s2 - n * mean ** 2) / np.maximum(n - 1, 1), np.nan), 0)
             sub = merged["subsample"]

@@ -20,7 +20,7 @@ def histogram_binning(plan: SimulationPlan) -> Binning:
 def arrival_binning(plan: SimulationPlan) -> Binning:
     """Cells of the initial positions for the arrival matrix (first one or two coordinates)."""
     d = min(plan.dim, 2)
-    return Binning(plan.hist_range[:d], plan.arrival_bins[:d])
+    return Binning(plan.arrival_range[:d], plan.arrival_bins[:d])
 
 
 def observers_for(plan: SimulationPlan, shard_offset: int = 0) -> dict:

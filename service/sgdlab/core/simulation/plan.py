@@ -16,6 +16,7 @@ import numpy as np
 from ...limits import DEFAULT_LIMITS, Limits
 from ...spec import JobRequest, LandscapeSpec
 from ..dynamics.inits import validate_init
+from ..dynamics.methods import make_method
 from ..errors import LimitExceeded, SpecError
 from ..landscapes.base import Landscape
 from .shards import shard_layout
@@ -50,6 +51,7 @@ class SimulationPlan:
     hist_range: list[tuple[float, float]]
     hist_bins: list[int]
     arrival_bins: list[int] | None
+    arrival_range: list[tuple[float, float]] | None = None
     exit_target: np.ndarray | None = None
     exit_radius: float | None = None
     shards: list[tuple[int, int]] = field(default_factory=list)
@@ -134,15 +136,24 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> Simula
         raise LimitExceeded("landscape", "max_dim", limits.max_dim, dim)
     analysis = analyze_landscape(land, seed=spec.seed)
     validate_init(spec.init, dim, len(analysis.minima))
+    make_method(land, spec.dynamics, 1)  # method/landscape compatibility (finite sums, batch vs data size)
     obs = spec.observe
     h = obs.histogram
     hist_range = _check_range(h.range if h else None, dim, "observe.histogram.range", land.default_range)
     hist_bins = _bins_list(h.bins if h else 100, dim, "observe.histogram.bins", limits)
-    arrival_bins = None
+    arrival_bins = arrival_range = None
     if obs.arrival is not None:
         arrival_bins = _bins_list(obs.arrival.bins, min(dim, 2), "observe.arrival.bins", limits)
+        init_box = None
+        if spec.init is not None and spec.init.uniform is not None:
+            init_box = list(zip(spec.init.uniform.low, spec.init.uniform.high))
+        elif spec.init is None:
+            init_box = land.default_range
+        default_box = init_box if init_box and all(hi > lo for lo, hi in init_box) else hist_range
+        arrival_range = _check_range(obs.arrival.range, dim, "observe.arrival.range", default_box)
     plan = SimulationPlan(spec=spec, dim=dim, analysis=analysis, hist_range=hist_range, hist_bins=hist_bins,
-                          arrival_bins=arrival_bins, shards=shard_layout(spec.particles))
+                          arrival_bins=arrival_bins, arrival_range=arrival_range,
+                          shards=shard_layout(spec.particles))
     if obs.exit_times is not None:
         k = len(analysis.minima)
         et = obs.exit_times
