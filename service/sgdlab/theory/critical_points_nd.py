@@ -137,18 +137,29 @@ def label_grid(landscape: Landscape, nodes: Sequence[np.ndarray], minima: list[n
     return labels.reshape(shape)
 
 
+def _shifted_pairs(shape: tuple[int, int], dx: int, dy: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices (p, q) of all node pairs with q = p + (dx, dy) inside the grid (dx >= 0)."""
+    nx, ny = shape
+    flat = np.arange(nx * ny).reshape(shape)
+    ys = slice(0, ny - dy) if dy >= 0 else slice(-dy, ny)
+    yt = slice(dy, ny) if dy >= 0 else slice(0, ny + dy)
+    return flat[0:nx - dx, ys].ravel(), flat[dx:nx, yt].ravel()
+
+
+PASS_OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0), (2, 2), (2, -2))
+
+
 def lowest_passes_2d(labels: np.ndarray, values: np.ndarray,
                      nodes: Sequence[np.ndarray]) -> dict[tuple[int, int], np.ndarray]:
-    """For each pair of adjacent basins, the higher node of the lowest neighbouring pair across their border."""
+    """For each pair of adjacent basins, the higher node of the lowest neighbouring pair across their border.
+
+    Neighbours up to two nodes apart count, so a one-node band of unlabelled nodes (a flow that stalls on
+    the separatrix) does not hide the adjacency."""
     ny = labels.shape[1]
     la, va = labels.ravel(), values.ravel()
-    flat = np.arange(labels.size).reshape(labels.shape)
     pairs = []
-    for sl_a, sl_b in (((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
-                       ((slice(None, -1), slice(None)), (slice(1, None), slice(None))),
-                       ((slice(None, -1), slice(None, -1)), (slice(1, None), slice(1, None))),
-                       ((slice(None, -1), slice(1, None)), (slice(1, None), slice(None, -1)))):
-        fa, fb = flat[sl_a].ravel(), flat[sl_b].ravel()
+    for dx, dy in PASS_OFFSETS:
+        fa, fb = _shifted_pairs(labels.shape, dx, dy)
         keep = (la[fa] != la[fb]) & (la[fa] >= 0) & (la[fb] >= 0)
         pairs.append(np.stack([fa[keep], fb[keep]], axis=1))
     edges = np.concatenate(pairs)

@@ -11,7 +11,6 @@ import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 from scipy.stats import chi2
 
-from sgdlab.core.errors import SpecError
 from sgdlab.core.landscapes.base import Landscape
 from sgdlab.limits import DEFAULT_LIMITS
 from sgdlab.theory.backward_equation import (log_cumulative_trapezoid, log_trapezoid_pieces, solve_dirichlet,
@@ -60,16 +59,13 @@ def kaplan_meier(times: np.ndarray, escaped: np.ndarray) -> tuple[np.ndarray, np
     return steps, survival, median
 
 
-def _barrier_saddle(analysis: LandscapeAnalysis, from_: int, to: int):
-    saddle = analysis.saddle_between(from_, to) or analysis.bottleneck_saddle(from_, to)
-    if saddle is None:
-        raise SpecError(f"no saddle connects minimum {from_} to minimum {to}", "observe.exit_times")
-    return saddle
-
-
 def kramers_steps(analysis: LandscapeAnalysis, from_: int, to: int, temperature: float, lr: float) -> float | None:
-    """Eyring-Kramers mean exit time in steps: 2π/|λ_s| sqrt(|det H_s| / det H_m) exp(ΔL/T) / lr."""
-    saddle = _barrier_saddle(analysis, from_, to)
+    """Eyring-Kramers mean exit time in steps: 2π/|λ_s| sqrt(|det H_s| / det H_m) exp(ΔL/T) / lr.
+
+    The saddle is the direct one between the minima, else the highest on the minimax path; None without one."""
+    saddle = analysis.saddle_between(from_, to) or analysis.bottleneck_saddle(from_, to)
+    if saddle is None or temperature <= 0:
+        return None
     m = analysis.minima[from_]
     lam_s = float(saddle.hessian_eigenvalues.min())
     det_ratio = abs(float(np.prod(saddle.hessian_eigenvalues))) / float(np.prod(m.hessian_eigenvalues))
@@ -109,9 +105,8 @@ def _mfpt_2d(landscape: Landscape, start: np.ndarray, target: np.ndarray, radius
     """Solve T Δτ - ∇L·∇τ = -1 (SqRA grid, reflecting box) with τ = 0 within `radius` of the target."""
     nodes = axis_nodes(ranges, points)
     values = loss_on_grid(landscape, nodes)
-    inside = np.linalg.norm(mesh_points(nodes) - target, axis=1) <= radius
-    if not inside.any():
-        raise SpecError(f"the exit radius {radius:g} holds no grid node; use more grid points", "observe.exit_times")
+    dist = np.linalg.norm(mesh_points(nodes) - target, axis=1)
+    inside = dist <= max(radius, float(dist.min()))  # a radius below the grid spacing keeps the nearest node
     gen = sqra_generator(values, [n[1] - n[0] for n in nodes], temperature)
     tau = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0).reshape(values.shape)
     return float(RegularGridInterpolator(nodes, tau)(start[None, :])[0])
@@ -122,7 +117,7 @@ def exact_mfpt_steps(landscape: Landscape, analysis: LandscapeAnalysis, from_: i
                      grid_points: int | None = None) -> float | None:
     """Mean first passage time (steps) of the continuous model from minimum `from_` into the ball of `radius`
     around minimum `to`: quadrature in 1-D, a sparse backward-equation solve in 2-D, None above."""
-    if landscape.dim > 2:
+    if landscape.dim > 2 or temperature <= 0:
         return None
     ranges = resolve_range(landscape, range)
     r = analysis.default_exit_radius(to, from_) if radius is None else float(radius)
