@@ -15,9 +15,9 @@ SERIES_BELOW = 1e-4
 def _relative_entropy_terms(u: np.ndarray) -> np.ndarray:
     """f(1 + u) = (1 + u) log(1 + u) - u >= 0 for u >= -1, accurate also for tiny |u|."""
     small = np.abs(u) < SERIES_BELOW
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         direct = np.where(u > -1.0, (1.0 + u) * np.log1p(u) - u, 1.0)
-    series = u * u * (0.5 - u * (1.0 / 6.0 - u / 12.0))
+        series = u * u * (0.5 - u * (1.0 / 6.0 - u / 12.0))
     return np.maximum(np.where(small, series, direct), 0.0)
 
 
