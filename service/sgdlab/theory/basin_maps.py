@@ -46,12 +46,19 @@ class LabelGridBasinMap:
     def __call__(self, w: np.ndarray) -> np.ndarray:
         """Basin index of each point by its nearest grid node (clipped to the grid), -1 for non-finite points."""
         pts = _as_points(w, 2)
-        finite = np.isfinite(pts).all(axis=1)
-        shape = np.array(self.labels.shape)
-        idx = np.rint((np.where(finite[:, None], pts, 0.0) - self.lo) / self.step)
-        idx = np.clip(idx, 0, shape - 1).astype(np.int64)
-        out = self.labels[idx[:, 0], idx[:, 1]]
-        return np.where(finite, out, -1).astype(np.int64, copy=False)
+        nx, ny = self.labels.shape
+        finite = np.isfinite(pts[:, 0]) & np.isfinite(pts[:, 1])
+        flat = np.zeros(len(pts), dtype=np.int64)
+        for axis, n, scale in ((0, nx, ny), (1, ny, 1)):
+            u = pts[:, axis] - self.lo[axis]
+            u *= 1.0 / self.step[axis]
+            np.rint(u, out=u)
+            np.clip(u, 0, n - 1, out=u)
+            u[~finite] = 0
+            flat += u.astype(np.int64) * scale
+        out = self.labels.ravel()[flat]
+        out[~finite] = -1
+        return out.astype(np.int64, copy=False)
 
 
 @dataclass

@@ -1,0 +1,63 @@
+"""Bench of the theory layer: 1-D landscape analysis, basin_of on 10^6 points, 2-D exact MFPT on 200x200.
+
+Prints each figure with its target and the ratio (figure / target); no assertion.
+Run: .venv/bin/python bench/bench_theory_analysis.py
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from sgdlab.core.landscapes.catalog import build_builtin
+from sgdlab.theory.committor import committor
+from sgdlab.theory.exit_times import exact_mfpt_steps, kramers_steps
+from sgdlab.theory.landscape_analysis import analyze_landscape
+
+
+def best_of(fn: Callable[[], object], repeats: int) -> float:
+    """Smallest wall time of `repeats` calls, in seconds."""
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def report(label: str, seconds: float, target: float) -> None:
+    print(f"{label:<52} {seconds * 1e3:9.2f} ms   target {target * 1e3:7.0f} ms   ratio {seconds / target:5.2f}")
+
+
+def main() -> None:
+    dw = build_builtin("double_well", {"height": 1.0, "width": 1.0, "tilt": 0.2})
+    report("analyze_landscape, 1-D tilted double well", best_of(lambda: analyze_landscape(dw), 20), 0.050)
+    an = analyze_landscape(dw)
+    pts = np.random.default_rng(0).normal(size=(1_000_000, 1))
+    report("basin_of, 1-D, 10^6 points", best_of(lambda: an.basin_of(pts), 10), 0.050)
+
+    mb = build_builtin("muller_brown", {"scale": 0.01})
+    report("analyze_landscape, 2-D Mueller-Brown", best_of(lambda: analyze_landscape(mb), 3), 1.0)
+    amb = analyze_landscape(mb)
+    pts2 = np.random.default_rng(0).uniform(-1.5, 1.2, (1_000_000, 2))
+    report("basin_of, 2-D label grid, 10^6 points", best_of(lambda: amb.basin_of(pts2), 5), 0.100)
+    T, lr = 0.1, 0.01
+    t = best_of(lambda: exact_mfpt_steps(mb, amb, 1, 2, T, lr, grid_points=200), 3)
+    report("exact MFPT, 2-D Mueller-Brown, 200x200 grid", t, 2.0)
+    print(f"    exact {exact_mfpt_steps(mb, amb, 1, 2, T, lr, grid_points=200):.4g} steps, "
+          f"Kramers {kramers_steps(amb, 1, 2, T, lr):.4g} steps (T={T}, lr={lr})")
+    report("committor, 2-D Mueller-Brown, 200x200 grid", best_of(lambda: committor(mb, amb, 0, 2, T, 200), 3), 2.0)
+    report("exact MFPT, 1-D (20000-point quadrature)",
+           best_of(lambda: exact_mfpt_steps(dw, an, 0, 1, 0.1, lr), 10), 0.050)
+
+    st = build_builtin("styblinski_tang", {"dim": 3})
+    report("analyze_landscape, 3-D Styblinski-Tang", best_of(lambda: analyze_landscape(st), 1), 2.0)
+    ast = analyze_landscape(st)
+    pts3 = np.random.default_rng(0).uniform(-5, 5, (100_000, 3))
+    report("basin_of, 3-D descent, 10^5 points", best_of(lambda: ast.basin_of(pts3), 1), 1.0)
+
+
+if __name__ == "__main__":
+    main()
