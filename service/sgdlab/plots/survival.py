@@ -26,10 +26,15 @@ def draw_survival(fig: Figure, result: dict) -> None:
     else:
         ax.text(0.5, 0.5, "no exit events: no exponential fit", transform=ax.transAxes, ha="center",
                 color="0.3", fontsize=10)
+    x_max = 1.05 * max(float(steps.max()) if steps.size else 1.0, 1.0)
     for key, label, colour in (("kramers_steps", "Kramers", "tab:orange"), ("exact_steps", "exact", "tab:green")):
         value = num(exit_times.get(key))
-        if value is not None and value > 0:
+        if value is None or value <= 0:
+            continue
+        if value <= 3 * x_max:  # on the scale of the run: a vertical line
             ax.axvline(value, color=colour, linestyle=":", linewidth=1.3, label=f"{label}: {value:.4g} steps")
+        else:  # far beyond the run: named in the legend only, so the curve keeps its scale
+            ax.plot([], [], color=colour, linestyle=":", label=f"{label}: {value:.4g} steps (off scale)")
     ax.set_xlabel("steps")
     ax.set_ylabel("survival probability P(T > t)")
     ax.set_ylim(0, 1.05)

@@ -107,7 +107,7 @@ function showProblem(form, err) {
   for (const e of problem.errors || []) {
     const field = String(e.field || "").replace(/^body\./, "");
     let slot = null;
-    for (let f = field; f && !slot; f = f.includes(".") ? f.slice(0, f.lastIndexOf(".")) : "") {
+    for (let f = field; f && !slot; f = parentField(f)) {
       slot = form.querySelector('[data-error-for="' + CSS.escape(f) + '"]');
     }
     if (slot) { slot.textContent = e.message; slot.closest("label") && slot.closest("label").classList.add("invalid"); }
@@ -118,6 +118,12 @@ function showProblem(form, err) {
     list.replaceChildren(...general.map((t) => Object.assign(document.createElement("li"), {textContent: t})));
     list.hidden = false;
   }
+}
+
+// "a.b[2]" -> "a.b" -> "a" -> "": the enclosing field of a problem's field path
+function parentField(f) {
+  if (/\[\d+\]$/.test(f)) return f.replace(/\[\d+\]$/, "");
+  return f.includes(".") ? f.slice(0, f.lastIndexOf(".")) : "";
 }
 
 function clearProblem(form) {

@@ -27,7 +27,7 @@ let catalog = [];
 
 function paramValue(text) {
   const t = text.trim();
-  if (t === "") return undefined;
+  if (t === "" || t === "null") return undefined;  // a null default means "let the service choose"
   try { return JSON.parse(t); } catch (e) { return t; }
 }
 
@@ -40,12 +40,12 @@ function renderParams() {
   const entry = catalog.find((l) => l.name === $("#landscape").value);
   const box = $("#landscape-params");
   box.replaceChildren(el("legend", {textContent: "Parameters"}));
-  $("#landscape-formula").textContent = entry ? `L = ${entry.formula}  (${entry.dim}-D)` : "";
+  $("#landscape-formula").textContent = entry ? `${entry.formula}  (${entry.dim}-D)` : "";
   for (const p of (entry && entry.params) || []) {
-    const input = el("input", {type: "text", name: "param." + p.name, value: JSON.stringify(p.default), title: p.description || ""});
-    box.append(el("label", {}, `${p.name} `, input,
-      el("small", {className: "hint", textContent: p.description || ""}),
-      Object.assign(el("small", {className: "field-error"}), {dataset: {errorFor: "landscape.params." + p.name}})));
+    const input = el("input", {type: "text", name: "param." + p.name, value: p.default === null ? "" : JSON.stringify(p.default), title: p.description || ""});
+    const error = el("small", {className: "field-error"});
+    error.dataset.errorFor = "landscape.params." + p.name;
+    box.append(el("label", {}, `${p.name} `, input, el("small", {className: "hint", textContent: p.description || ""}), error));
   }
 }
 
