@@ -56,3 +56,20 @@ def mock_async_client(handler: Callable, **kwargs: Any):
     from sgdlab_client import AsyncClient
     kwargs.setdefault("base_url", "http://sgdlab.test")
     return AsyncClient(transport=httpx.MockTransport(handler), **kwargs)
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """A real HTTP transport that also keeps every request it sends and the status it got (for contract checks)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.exchanges: list[tuple[httpx.Request, int]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        response = self.inner.handle_request(request)
+        self.exchanges.append((request, response.status_code))
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
