@@ -18,10 +18,11 @@ from ...spec import JobRequest, LandscapeSpec
 from ..dynamics.inits import validate_init
 from ..dynamics.methods import make_method
 from ..errors import LimitExceeded, SpecError
-from ..landscapes.base import Landscape
+from ..landscapes.base import FiniteSumLandscape, Landscape
 from .shards import shard_layout
 
 LOSS_TRACE_SUBSAMPLE = 2048  # losses kept per shard and trace point for the quantiles
+ANALYSIS_GRID_FINITE_SUM_2D = 61  # analysis grid nodes per axis for 2-D finite sums
 
 
 @lru_cache(maxsize=32)
@@ -39,6 +40,22 @@ def landscape_of(spec: LandscapeSpec, limits: Limits = DEFAULT_LIMITS) -> Landsc
         return build_landscape(spec, limits)
     except SpecError as e:
         raise e.at("landscape") from None
+
+
+@lru_cache(maxsize=32)
+def _analysis_from_json(spec_json: str):
+    from ...theory.landscape_analysis import analyze_landscape
+    land = _landscape_from_json(spec_json)
+    grid_points = None
+    if isinstance(land, FiniteSumLandscape) and land.dim == 2:
+        grid_points = ANALYSIS_GRID_FINITE_SUM_2D  # every loss evaluation costs a pass over the data
+    return analyze_landscape(land, seed=0, grid_points=grid_points)
+
+
+def analysis_of(spec: LandscapeSpec, limits: Limits = DEFAULT_LIMITS):
+    """The landscape's analysis (minima, saddles, barriers, basin map), cached per process by spec."""
+    landscape_of(spec, limits)  # validates with these limits (and raises field-prefixed errors)
+    return _analysis_from_json(spec.model_dump_json())
 
 
 @dataclass
@@ -127,14 +144,12 @@ def check_size_limits(spec: JobRequest, limits: Limits) -> None:
 
 def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> SimulationPlan:
     """Validate a simulation request against the limits and its landscape, and lay it out in shards."""
-    from ...theory.landscape_analysis import analyze_landscape
-
     check_size_limits(spec, limits)
     land = landscape_of(spec.landscape, limits)
     dim = land.dim
     if dim > limits.max_dim:
         raise LimitExceeded("landscape", "max_dim", limits.max_dim, dim)
-    analysis = analyze_landscape(land, seed=spec.seed)
+    analysis = analysis_of(spec.landscape, limits)
     validate_init(spec.init, dim, len(analysis.minima))
     make_method(land, spec.dynamics, 1)  # method/landscape compatibility (finite sums, batch vs data size)
     obs = spec.observe

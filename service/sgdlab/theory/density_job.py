@@ -1,0 +1,65 @@
+"""A `density_evolution` job: the request's landscape, dynamics and init evolved exactly on a grid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.dynamics.schedules import lr_at
+from ..core.errors import SpecError
+from ..core.simulation.plan import analysis_of, landscape_of
+from ..limits import DEFAULT_LIMITS, Limits
+from ..spec import JobRequest
+from .density_evolution import _validate_grid_request, _validate_steps, evolve_density
+
+DEFAULT_GRID_POINTS = {1: 400, 2: 80}
+
+
+@dataclass
+class DensityPlan:
+    """A validated density-evolution request: the spec, grid size and range, and the snapshot steps."""
+
+    spec: JobRequest
+    points: int
+    range: list | None
+    snapshots: list[int]
+
+
+def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> DensityPlan:
+    """Check a density_evolution request (dimension, grid and step limits, method) before it is queued."""
+    dyn = spec.dynamics
+    if dyn.method != "langevin" or dyn.noise != "isotropic":
+        raise SpecError("density evolution models the Gaussian chain: use method 'langevin' with isotropic noise",
+                        "dynamics.method")
+    land = landscape_of(spec.landscape, limits)
+    grid = spec.grid
+    hist = spec.observe.histogram
+    points = grid.points if grid is not None and "points" in grid.model_fields_set else \
+        DEFAULT_GRID_POINTS.get(land.dim, 2)
+    rng = (grid.range if grid is not None else None) or (hist.range if hist is not None else None)
+    _validate_grid_request(land, points, rng, limits)
+    snapshots = _validate_steps(spec.steps, list(hist.snapshots) if hist is not None else [], 1, limits)
+    return DensityPlan(spec=spec, points=points, range=rng, snapshots=snapshots)
+
+
+def run_density(plan: DensityPlan, hooks) -> dict[str, Any]:
+    """Evolve the density (one task); progress and cancellation through the executor's hooks."""
+    spec = plan.spec
+    land = landscape_of(spec.landscape)
+    init = spec.init.model_dump(exclude_none=True) if spec.init is not None else None
+    if init is not None and "minimum" in init:
+        init = {"point": list(analysis_of(spec.landscape).minima[init["minimum"]].location)}
+    evo = evolve_density(land, lambda t: lr_at(spec.dynamics.lr, t, spec.steps), spec.dynamics.batch_size,
+                         plan.points, plan.range, init, spec.steps, plan.snapshots,
+                         progress=lambda f: hooks.progress(0, f), should_cancel=hooks.cancelled)
+    return evo.to_dict()
+
+
+def density_result(plan: DensityPlan, evolved: dict, job_id: str | None, seconds: float) -> dict[str, Any]:
+    """The result document of a density_evolution job."""
+    spec = plan.spec
+    return {"job_id": job_id, "kind": "density_evolution", "seed": spec.seed,
+            "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "landscape": analysis_of(spec.landscape).to_dict(), **evolved,
+            "performance": {"seconds": seconds, "grid_cells": len(evolved["stationary"]["density"]),
+                            "steps": spec.steps}}
