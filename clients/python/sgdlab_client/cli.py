@@ -33,7 +33,7 @@ def read_json(path: str) -> Any:
         raise InputError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
 
 
-def emit(doc: Any, out: Optional[str] = None, stream: TextIO = sys.stdout) -> None:
+def emit(doc: Any, out: Optional[str] = None, stream: Optional[TextIO] = None) -> None:
     """Write a document as indented JSON to `out` (a path) or stdout."""
     data = doc.model_dump(mode="json", by_alias=True) if hasattr(doc, "model_dump") else doc
     text = json.dumps(data, indent=2)
@@ -41,7 +41,7 @@ def emit(doc: Any, out: Optional[str] = None, stream: TextIO = sys.stdout) -> No
         Path(out).write_text(text + "\n")
         print(f"wrote {out}", file=sys.stderr)
     else:
-        stream.write(text + "\n")
+        (stream or sys.stdout).write(text + "\n")
 
 
 def describe_error(exc: BaseException) -> str:

@@ -1,0 +1,71 @@
+"""Every example runs against the live server with --small and prints numbers that say what the example claims."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "clients" / "python" / "examples"
+
+
+def run_example(name: str, url: str) -> dict:
+    """Run one example script with small sizes; return its `RESULT` JSON."""
+    env = {**os.environ, "SGDLAB_URL": url}
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name), "--small"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+    assert len(lines) == 1 and proc.stdout.rstrip().splitlines()[-1] == lines[0]
+    return json.loads(lines[0][len("RESULT "):])
+
+
+def test_double_well_matches_gibbs_and_cools_into_the_deep_well(live_server):
+    rows = run_example("01_double_well_gibbs.py", live_server)["rows"]
+    temperatures = [r["temperature"] for r in rows]
+    deep = [r["deep_fraction"] for r in rows]
+    assert temperatures == sorted(temperatures) and deep == sorted(deep, reverse=True)
+    assert deep[0] > 0.95 and deep[-1] < 0.8  # cold concentrates, hot flattens
+    for r in rows:  # sampling error plus a small allowance for the finite-lr bias
+        assert abs(r["deep_fraction"] - r["deep_fraction_gibbs"]) < 4 * r["stderr"] + 0.01
+
+
+def test_linear_scaling_rule(live_server):
+    out = run_example("02_linear_scaling.py", live_server)
+    assert abs(out["same_temperature"]["deep_fraction_z"]) < 4
+    assert abs(out["same_temperature"]["variance_z"]) < 4
+    assert abs(out["double_temperature"]["deep_fraction_z"]) > 8
+    assert abs(out["double_temperature"]["variance_z"]) > 8
+
+
+def test_escape_times_follow_arrhenius_and_theory(live_server):
+    out = run_example("03_escape_times.py", live_server)
+    assert out["slopes"]["measured"] == pytest.approx(1.0, abs=0.15)
+    for r in out["rows"]:
+        assert r["ci95"][0] < r["mean_steps"] < r["ci95"][1]
+        assert math.isclose(r["mean_steps"], r["exact_steps"], rel_tol=0.2)
+        assert math.isclose(r["mean_steps"], r["kramers_steps"], rel_tol=0.3)
+
+
+def test_schedules_escape_bad_minima(live_server):
+    f = run_example("04_escaping_bad_minima.py", live_server)["fractions"]
+
+    def z(a: str, b: str) -> float:
+        return (f[a]["global_fraction"] - f[b]["global_fraction"]) / math.hypot(f[a]["stderr"], f[b]["stderr"])
+
+    assert f["constant"]["global_fraction"] < 0.05
+    assert z("cyclic", "constant") > 10 and z("cosine_restarts", "constant") > 10
+    assert z("inverse_log", "exponential") > 4
+
+
+def test_markov_chain_converges_with_monotone_kl(live_server):
+    out = run_example("05_markov_chain.py", live_server)
+    assert out["stationary"] == pytest.approx([29 / 133, 53 / 133, 51 / 133], abs=1e-12)
+    assert out["stationarity_residual"] < 1e-12 and out["kl_increases"] == 0
+    assert out["kl_to_stationary"][0] == pytest.approx(math.log(133 / 29), rel=1e-9)  # KL(delta_0 || pi)
+    assert out["kl_to_stationary"][-1] < 1e-12
