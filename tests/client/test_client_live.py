@@ -143,7 +143,7 @@ def test_errors_carry_problem_documents(client):
 
 
 def test_cancel_and_conflicts(client):
-    slow = sc.simulation(DOUBLE_WELL, 0.1, 1, particles=20000, steps=20000, seed=2, histogram=False)
+    slow = sc.simulation(DOUBLE_WELL, 0.1, 1, particles=20000, steps=5000, seed=2, histogram=False)
     job = client.submit(slow)
     with pytest.raises(sc.ConflictError):
         job.result()

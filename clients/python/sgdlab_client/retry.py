@@ -41,7 +41,8 @@ def parse_retry_after(value: Optional[str], now: Optional[datetime] = None) -> O
 
 
 def retry_delay(attempt: int, retry_after: Optional[float], base: float, cap: float) -> float:
-    """How long to wait before retry number `attempt` (0-based): the server's Retry-After when given, else jitter."""
+    """How long to wait before retry number `attempt` (0-based): the server's Retry-After when given (honoured as
+    is; the attempt count bounds the total), else full-jitter backoff capped at `cap`."""
     if retry_after is not None:
-        return min(retry_after, cap)
+        return retry_after
     return backoff_delay(attempt, base, cap)
