@@ -49,6 +49,8 @@ def problem_response(p: Problem, request: Request | None = None) -> JSONResponse
 
 
 def _field_path(loc: tuple) -> str:
+    if loc and loc[0] in ("query", "path", "header"):
+        loc = loc[1:]
     parts = [str(x) for x in loc if x not in ("body",)]
     out = ""
     for p in parts:
@@ -67,9 +69,11 @@ def validation_problem(errors: list[dict]) -> Problem:
             "function-after", "function-before", "function-wrap", "tagged-union", "float", "int", "ScheduleSpec",
             "list[float]", "dict[str,any]"))))
         msg = e.get("msg", "invalid")
+        field = _field_path(loc)
         if e.get("type") == "json_invalid":
             msg = "the body is not valid JSON: " + str(e.get("ctx", {}).get("error", msg))
-        items.append({"field": _field_path(loc), "message": msg, "type": e.get("type")})
+            field = "body"
+        items.append({"field": field, "message": msg, "type": e.get("type")})
     detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
     return Problem(422, "Validation Error", detail, "validation", errors=items)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
@@ -14,15 +14,13 @@ class DynamicsSpec(StrictModel):
     """How particles move: w <- w - lr grad L(w) + noise (see API.md)."""
 
     method: Literal["langevin", "minibatch_sgd", "gradient_descent"] = "langevin"
-    lr: Union[float, ScheduleSpec] = Field(0.01, description="a positive number or a SCHEDULE")
+    lr: Union[Annotated[float, Field(gt=0)], ScheduleSpec] = Field(0.01, description="a positive number or a SCHEDULE")
     batch_size: int = Field(1, ge=1, description="B: the noise scale is lr/sqrt(B)")
     noise: Literal["isotropic", "gradient_covariance"] = "isotropic"
     replacement: bool = Field(True, description="minibatch_sgd: sample with replacement, else epoch-wise shuffles")
 
     @model_validator(mode="after")
     def _check(self) -> "DynamicsSpec":
-        if isinstance(self.lr, float) and not self.lr > 0:
-            raise ValueError("lr must be > 0")
         if self.noise == "gradient_covariance" and self.method != "langevin":
             raise ValueError("noise 'gradient_covariance' applies to method 'langevin' only")
         return self

@@ -25,14 +25,20 @@ def kl_divergence_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """KL(p_t || q) for each row p_t of a (T, n) array against one law q (n,): (T,), inf where p_t leaks.
 
     Computed as sum_i q_i f(p_i / q_i), f(r) = r log r - r + 1 (equal to KL for normalised laws), whose
-    terms are all non-negative: no cancellation when p is close to q.
+    terms are all non-negative: no cancellation when p is close to q. Where p >= 2q the term is evaluated as
+    p (log p - log q) - p + q, which cannot overflow even when q is subnormal.
     """
     p = np.atleast_2d(np.asarray(p, dtype=float))
     q = np.asarray(q, dtype=float).ravel()
     pos = q > 0
     qp = q[pos]
-    u = (p[:, pos] - qp) / qp
-    out = (_relative_entropy_terms(u) * qp).sum(axis=1)
+    pp = p[:, pos]
+    big = pp >= 2.0 * qp
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        u = np.where(big, 0.0, (pp - qp) / qp)
+        far = pp * (np.log(pp) - np.log(qp)) - pp + qp
+    terms = np.where(big, far, _relative_entropy_terms(u) * qp)
+    out = np.maximum(terms, 0.0).sum(axis=1)
     out[(p[:, ~pos] > 0).any(axis=1)] = math.inf
     return out
 

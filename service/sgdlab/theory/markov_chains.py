@@ -24,6 +24,10 @@ ROW_SUM_TOLERANCE = 1e-9
 DENSE_EIGEN_MAX_STATES = 200
 """Above this many states the two largest eigenvalues come from ARPACK (dense solver as the fallback)."""
 
+ARPACK_MAX_RESTARTS = 300
+"""ARPACK gives up after this many restarts (slowly mixing chains with clustered eigenvalues near 1), and the
+dense solver answers instead: O(n^3), several seconds at a thousand states."""
+
 GTH_BLOCK = 64
 """States eliminated per block in the GTH elimination (one matrix product per block)."""
 
@@ -227,7 +231,8 @@ def second_largest_modulus(P: np.ndarray) -> float:
 
         PT = sp.csr_matrix(P.T) if np.count_nonzero(P) < 0.2 * n * n else np.ascontiguousarray(P.T)
         try:
-            vals = eigs(PT, k=2, which="LM", return_eigenvectors=False, ncv=min(n, 40), maxiter=100 * n, tol=1e-8)
+            vals = eigs(PT, k=2, which="LM", return_eigenvectors=False, ncv=min(n, 40),
+                        maxiter=ARPACK_MAX_RESTARTS, tol=1e-8)
             moduli = np.sort(np.abs(vals))[::-1]
         except (ArpackNoConvergence, ArpackError):
             moduli = None

@@ -1,7 +1,7 @@
-"""The Dask executor: shards go to a distributed cluster (a real scheduler and workers).
+"""The Dask executor: shards go to a distributed cluster (a real scheduler and real workers).
 
-Progress is per shard, from Dask variables the shards set (rate-limited); cancellation is a Dask variable the shards
-read between chunks, plus cancelling the futures.
+Cancellation is a named `distributed.Event` that each shard polls between chunks (at most every REPORT_EVERY
+seconds), plus cancelling the futures. Progress is reported per finished shard (16 shards at most per job).
 """
 
 from __future__ import annotations
@@ -16,27 +16,27 @@ from .polling import wait_for_tasks
 REPORT_EVERY = 0.5
 
 
+def _event_name(job_id: str) -> str:
+    return f"sgdlab-cancel-{job_id}"
+
+
 class DaskHooks:
-    """Shard hooks that talk to the scheduler through named distributed Variables."""
+    """Shard hooks that read the job's cancellation Event from the scheduler (rate-limited)."""
 
     def __init__(self, job_id: str, task: int):
         self.job_id, self.task = job_id, task
         self._last = 0.0
         self._cancelled = False
 
-    def _var(self, name: str):
-        from distributed import Variable
-        return Variable(f"sgdlab-{self.job_id}-{name}")
-
     def progress(self, shard: int, fraction: float) -> None:
         now = time.monotonic()
-        if now - self._last < REPORT_EVERY and fraction < 1.0:
+        if now - self._last < REPORT_EVERY:
             return
         self._last = now
         try:
-            self._var(f"progress-{self.task}").set(fraction)
-            self._cancelled = bool(self._var("cancel").get(timeout=1))
-        except Exception:  # the scheduler is slow or the variable unset: keep running
+            from distributed import Event
+            self._cancelled = Event(_event_name(self.job_id)).is_set()
+        except Exception:  # the scheduler is busy: keep running, ask again later
             pass
 
     def cancelled(self) -> bool:
@@ -56,40 +56,19 @@ class DaskExecutor:
 
     def run(self, work: JobWork, job_id: str, on_progress: Callable[[float], None], cancel: threading.Event,
             deadline: float) -> list:
-        from distributed import Variable
-        cancel_var = Variable(f"sgdlab-{job_id}-cancel", client=self.client)
-        cancel_var.set(False)
-        prog = [Variable(f"sgdlab-{job_id}-progress-{i}", client=self.client) for i in range(len(work.tasks))]
+        from distributed import Event
+        stop = Event(_event_name(job_id), client=self.client)
+        stop.clear()
         futures = [self.client.submit(_call, fn, args, DaskHooks(job_id, i), pure=False)
                    for i, (fn, args) in enumerate(work.tasks)]
-        cache = [0.0] * len(futures)
-        last = [0.0]
-
-        def progress_of(i: int) -> float:
-            now = time.monotonic()
-            if now - last[0] > 1.0:
-                last[0] = now
-                for k, v in enumerate(prog):
-                    try:
-                        cache[k] = float(v.get(timeout=0.2))
-                    except Exception:
-                        pass
-            return cache[i]
 
         def stop_all():
-            cancel_var.set(True)
+            stop.set()
             self.client.cancel(futures)
 
-        try:
-            wait_for_tasks(futures, work.weights, progress_of, lambda f: f.done(), on_progress, cancel, deadline,
-                           stop_all)
-            return self.client.gather(futures)
-        finally:
-            for v in prog + [cancel_var]:
-                try:
-                    v.delete()
-                except Exception:
-                    pass
+        wait_for_tasks(futures, work.weights, lambda i: 0.0, lambda f: f.done(), on_progress, cancel, deadline,
+                       stop_all)
+        return self.client.gather(futures)
 
     def ping(self) -> bool:
         try:

@@ -1,0 +1,147 @@
+"""A table of malformed requests: each gets the right 4xx problem document naming the field; none gets a 5xx."""
+
+import json
+
+import pytest
+
+from .conftest import SMALL_JOB, make_client
+
+J = SMALL_JOB
+CHAIN = [[0.1, 0.4, 0.5], [0.3, 0.3, 0.4], [0.2, 0.5, 0.3]]
+
+
+def job(**patch):
+    return {**J, **patch}
+
+
+def dyn(**patch):
+    return job(dynamics={**J["dynamics"], **patch})
+
+
+CASES = [
+    # (name, method, path, body (dict, or raw bytes/str), headers, status, field that must be named)
+    ("particles not an int", "post", "/v1/jobs", job(particles="many"), None, 422, "particles"),
+    ("negative particles", "post", "/v1/jobs", job(particles=-5), None, 422, "particles"),
+    ("huge particles", "post", "/v1/jobs", job(particles=10**12), None, 422, "particles"),
+    ("huge steps", "post", "/v1/jobs", job(steps=10**9), None, 422, "steps"),
+    ("particles x steps", "post", "/v1/jobs", job(particles=9_000_000, steps=900_000), None, 422, "steps"),
+    ("negative steps", "post", "/v1/jobs", job(steps=-1), None, 422, "steps"),
+    ("lr a string", "post", "/v1/jobs", dyn(lr="fast"), None, 422, "dynamics.lr"),
+    ("lr zero", "post", "/v1/jobs", dyn(lr=0), None, 422, "dynamics.lr"),
+    ("lr negative", "post", "/v1/jobs", dyn(lr=-0.1), None, 422, "dynamics.lr"),
+    ("NaN lr", "post", "/v1/jobs", b'{"landscape": {"builtin": "double_well"}, "dynamics": {"lr": NaN}}', None, 422,
+     "dynamics.lr"),
+    ("Infinity lr", "post", "/v1/jobs", b'{"landscape": {"builtin": "double_well"}, "dynamics": {"lr": Infinity}}',
+     None, 422, "dynamics.lr"),
+    ("batch size zero", "post", "/v1/jobs", dyn(batch_size=0), None, 422, "dynamics.batch_size"),
+    ("unknown method", "post", "/v1/jobs", dyn(method="adam"), None, 422, "dynamics.method"),
+    ("unknown schedule", "post", "/v1/jobs", dyn(lr={"schedule": "sawtooth"}), None, 422, "dynamics.lr"),
+    ("schedule missing params", "post", "/v1/jobs", dyn(lr={"schedule": "step", "lr": 0.1}), None, 422,
+     "dynamics.lr"),
+    ("minibatch needs finite sum", "post", "/v1/jobs", dyn(method="minibatch_sgd"), None, 422, "dynamics.method"),
+    ("unknown builtin", "post", "/v1/jobs", job(landscape={"builtin": "volcano"}), None, 422, "landscape.builtin"),
+    ("bad builtin param", "post", "/v1/jobs", job(landscape={"builtin": "double_well", "params": {"tilt": "x"}}),
+     None, 422, "landscape.params.tilt"),
+    ("two landscapes", "post", "/v1/jobs", job(landscape={"builtin": "double_well", "expression": "w**2"}), None, 422,
+     "landscape"),
+    ("no landscape", "post", "/v1/jobs", {"particles": 10}, None, 422, "landscape"),
+    ("import in formula", "post", "/v1/jobs", job(landscape={"expression": "__import__('os').system('x')"}), None,
+     422, "landscape.expression"),
+    ("attribute in formula", "post", "/v1/jobs", job(landscape={"expression": "w.real"}), None, 422,
+     "landscape.expression"),
+    ("lambda in formula", "post", "/v1/jobs", job(landscape={"expression": "(lambda: 1)()"}), None, 422,
+     "landscape.expression"),
+    ("huge power", "post", "/v1/jobs", job(landscape={"expression": "9**9**9"}), None, 422, "landscape.expression"),
+    ("deep nesting", "post", "/v1/jobs", job(landscape={"expression": "(" * 5000 + "w" + ")" * 5000}), None, 422,
+     "landscape.expression"),
+    ("undeclared variable", "post", "/v1/jobs", job(landscape={"expression": "w**2 + z"}), None, 422,
+     "landscape.expression"),
+    ("function as variable", "post", "/v1/jobs", job(landscape={"expression": "exp**2", "variables": ["exp"]}), None,
+     422, "landscape.variables"),
+    ("ragged data", "post", "/v1/jobs", job(landscape={"finite_sum": {"per_sample": "(w-x)**2",
+                                                                      "data": {"x": [1, 2], "y": [1]}}}), None, 422,
+     "landscape.finite_sum.data"),
+    ("init wrong dimension", "post", "/v1/jobs", job(init={"point": [0, 0]}), None, 422, "init.point"),
+    ("init two kinds", "post", "/v1/jobs", job(init={"point": [0], "minimum": 0}), None, 422, "init"),
+    ("exit target out of range", "post", "/v1/jobs", job(observe={"exit_times": {"from": 0, "to": 9}}), None, 422,
+     "observe.exit_times.to"),
+    ("too many bins", "post", "/v1/jobs", job(observe={"histogram": {"bins": 10**6}}), None, 422,
+     "observe.histogram.bins"),
+    ("snapshot past the end", "post", "/v1/jobs", job(observe={"histogram": {"snapshots": [10**6]}}), None, 422,
+     "observe.histogram.snapshots[0]"),
+    ("unknown field", "post", "/v1/jobs", job(colour="red"), None, 422, "colour"),
+    ("unknown kind", "post", "/v1/jobs", job(kind="magic"), None, 422, "kind"),
+    ("grid on simulation", "post", "/v1/jobs", job(grid={"points": 100}), None, 422, "grid"),
+    ("density evolution in 3-D", "post", "/v1/jobs",
+     job(kind="density_evolution", landscape={"builtin": "quadratic", "params": {"dim": 3}}), None, 422, "landscape"),
+    ("not JSON", "post", "/v1/jobs", b"{landscape: ", None, 422, "body"),
+    ("JSON array body", "post", "/v1/jobs", b"[1, 2]", None, 422, "body"),
+    ("wrong content type", "post", "/v1/jobs", "landscape=double_well", {"content-type": "text/plain"}, 415,
+     "Content-Type"),
+    ("form content type", "post", "/v1/jobs", "a=b", {"content-type": "application/x-www-form-urlencoded"}, 415,
+     "Content-Type"),
+    ("oversized body", "post", "/v1/jobs", b'{"x": "' + b"a" * (5 * 1024 * 1024) + b'"}', None, 413, None),
+    ("chain rows do not sum to 1", "post", "/v1/markov-chains/analyze",
+     {"transition_matrix": [[0.5, 0.6], [0.5, 0.5]]}, None, 422, "transition_matrix[0]"),
+    ("chain not square", "post", "/v1/markov-chains/analyze", {"transition_matrix": [[1.0], [0.5, 0.5]]}, None, 422,
+     "transition_matrix"),
+    ("chain negative entry", "post", "/v1/markov-chains/analyze",
+     {"transition_matrix": [[1.5, -0.5], [0.5, 0.5]]}, None, 422, "transition_matrix[0][1]"),
+    ("chain initial wrong length", "post", "/v1/markov-chains/analyze",
+     {"transition_matrix": CHAIN, "initial": [1.0]}, None, 422, "initial"),
+    ("analyze with unknown builtin", "post", "/v1/landscapes/analyze", {"landscape": {"builtin": "x"}}, None, 422,
+     "landscape.builtin"),
+    ("analyze batch without lr", "post", "/v1/landscapes/analyze",
+     {"landscape": {"builtin": "double_well"}, "batch_size": 4}, None, 422, "lr"),
+    ("unknown job", "get", "/v1/jobs/does-not-exist", None, None, 404, None),
+    ("unknown job result", "get", "/v1/jobs/does-not-exist/result", None, None, 404, None),
+    ("bad status filter", "get", "/v1/jobs?status=done", None, None, 422, "status"),
+    ("limit too large", "get", "/v1/jobs?limit=100000", None, None, 422, "limit"),
+    ("unknown route", "get", "/v1/nothing-here", None, None, 404, None),
+    ("wrong method", "put", "/v1/jobs", {}, None, 405, None),
+]
+
+
+@pytest.mark.parametrize("name, method, path, body, headers, status, field", CASES, ids=[c[0] for c in CASES])
+def test_malformed_request(client, name, method, path, body, headers, status, field):
+    kw = {"headers": headers or {}}
+    if isinstance(body, (bytes, str)):
+        kw["content"] = body
+        kw["headers"] = {"content-type": "application/json", **kw["headers"]}
+    elif body is not None:
+        kw["json"] = body
+    r = client.request(method.upper(), path, **kw)
+    assert r.status_code == status, (name, r.status_code, r.text[:500])
+    assert r.status_code < 500
+    if status >= 400:
+        assert r.headers["content-type"].startswith("application/problem+json")
+        doc = r.json()
+        assert doc["status"] == status and doc["title"] and "type" in doc and "detail" in doc
+        assert "Traceback" not in r.text
+        if field is not None:
+            fields = [e["field"] for e in doc.get("errors", [])]
+            assert any(f == field or f.startswith(field + ".") or f.startswith(field + "[") for f in fields), \
+                (name, fields, doc["detail"])
+
+
+def test_idempotency_key_reuse_with_other_body_is_422(client):
+    a = client.post("/v1/jobs", json=J, headers={"Idempotency-Key": "table-1"})
+    b = client.post("/v1/jobs", json=job(seed=1), headers={"Idempotency-Key": "table-1"})
+    assert a.status_code == 202 and b.status_code == 422
+    assert b.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_limit_problem_names_limit_and_value(client):
+    doc = client.post("/v1/jobs", json=job(particles=10**8)).json()
+    assert doc["limit"] == "max_particles" and doc["limit_value"] == 10_000_000
+    assert "max_particles" in doc["detail"]
+
+
+def test_oversized_markov_chain_names_limit(tmp_path):
+    from sgdlab.limits import Limits
+    with make_client(tmp_path, limits=Limits(max_markov_states=10)) as small:
+        n = 11
+        body = json.dumps({"transition_matrix": [[1.0 / n] * n] * n, "steps": 1})
+        r = small.post("/v1/markov-chains/analyze", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 422
+        assert r.json()["limit"] == "max_markov_states" and r.json()["limit_value"] == 10

@@ -1,0 +1,62 @@
+"""The Dask executor on a real LocalCluster (processes) gives the same result as the local process pool."""
+
+import threading
+import time
+
+import pytest
+
+from sgdlab.jobs.work import make_work
+from sgdlab.spec import JobRequest
+
+distributed = pytest.importorskip("distributed")
+
+SPEC = {"landscape": {"builtin": "muller_brown"}, "dynamics": {"lr": 0.002, "batch_size": 1},
+        "particles": 9000, "steps": 200, "observe": {"histogram": {"bins": [20, 20]}, "loss_trace": {"every": 50},
+                                                     "exit_times": {"from": 0, "to": 1}}}
+
+
+def _run(executor, spec):
+    work = make_work(JobRequest.model_validate(spec))
+    seen = []
+    out = executor.run(work, "dask-test", seen.append, threading.Event(), time.time() + 600)
+    res = work.finish(out, 1.0, "x")
+    res.pop("performance")
+    return res, seen
+
+
+def test_dask_matches_local_executor():
+    from sgdlab.jobs.executors.dask import DaskExecutor
+    from sgdlab.jobs.executors.local import LocalExecutor
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        dask = DaskExecutor(cl.scheduler_address)
+        try:
+            assert dask.ping()
+            via_dask, progress = _run(dask, SPEC)
+        finally:
+            dask.close()
+    local = LocalExecutor(2)
+    try:
+        via_local, _ = _run(local, SPEC)
+    finally:
+        local.close()
+    assert via_dask == via_local
+    assert progress and progress[-1] == 1.0
+
+
+def test_dask_cancel_stops_the_job():
+    from sgdlab.core.errors import Cancelled
+    from sgdlab.jobs.executors.dask import DaskExecutor
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        dask = DaskExecutor(cl.scheduler_address)
+        try:
+            work = make_work(JobRequest.model_validate({**SPEC, "particles": 60_000, "steps": 20_000}))
+            ev = threading.Event()
+            threading.Timer(2.0, ev.set).start()
+            t = time.monotonic()
+            with pytest.raises(Cancelled):
+                dask.run(work, "dask-cancel", lambda p: None, ev, time.time() + 600)
+            assert time.monotonic() - t < 15
+        finally:
+            dask.close()
