@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.special import rel_entr
 
 from sgdlab.core.errors import LimitExceeded, SpecError
@@ -16,6 +17,7 @@ from sgdlab.theory.markov_chains import (
     DENSE_EIGEN_MAX_STATES,
     analyze_markov_chain,
     gth_stationary,
+    gth_stationary_banded,
     second_largest_modulus,
 )
 
@@ -132,6 +134,23 @@ def test_gth_block_size_does_not_change_the_answer():
     P = random_chain(rng, 150, sparsity=0.7)
     a, b = gth_stationary(P, block=1), gth_stationary(P, block=64)
     np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_banded_gth_agrees_with_dense_gth_and_keeps_metastable_weights():
+    rng = np.random.default_rng(11)
+    n, band = 120, 4
+    i, j = np.indices((n, n))
+    P = np.where(np.abs(i - j) <= band, rng.random((n, n)), 0.0)
+    P /= P.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(gth_stationary_banded(P), gth_stationary(P), rtol=1e-12)
+    np.testing.assert_allclose(gth_stationary_banded(sp.csr_matrix(P), band), gth_stationary(P), rtol=1e-12)
+    # two wells joined through a bottleneck of probability 1e-150: weights 1:2 set by the exit rates
+    Q = np.zeros((4, 4))
+    Q[0, 1] = Q[1, 0] = Q[2, 3] = Q[3, 2] = 0.5
+    Q[1, 2], Q[2, 1] = 2e-150, 1e-150
+    Q[np.arange(4), np.arange(4)] = 1 - Q.sum(axis=1)
+    pi = gth_stationary_banded(Q)
+    np.testing.assert_allclose(pi, [1 / 6, 1 / 6, 1 / 3, 1 / 3], rtol=1e-12)
 
 
 def test_reducible_chain_two_closed_classes():

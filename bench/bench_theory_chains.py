@@ -1,0 +1,82 @@
+"""Bench: exact density evolution on a 1-D grid and finite Markov chain analysis. Prints figures, asserts nothing.
+
+Targets: 1000 steps of density evolution on 2000 grid points < 1 s; a 1000-state chain analysis < 1 s.
+Run: .venv/bin/python bench/bench_theory_chains.py
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from sgdlab.core.landscapes.catalog import build_builtin
+from sgdlab.theory.density_evolution import evolve_density, invariant_law, make_grid, transition_matrix
+from sgdlab.theory.markov_chains import analyze_markov_chain, gth_stationary, second_largest_modulus
+
+
+def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The fastest of `repeat` wall-clock runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench_density_evolution() -> None:
+    """1000 steps on a 1-D grid of 2000 cells (double well, lr 0.01, B 1), and the parts of the cost."""
+    L = build_builtin("double_well", {})
+    grid = make_grid(L.default_range, 2000)
+    total = best_of(lambda: evolve_density(L, 0.01, 1, 2000, None, None, steps=1000, snapshots=[100, 500]))
+    build = best_of(lambda: transition_matrix(L, grid, 0.01, 1))
+    P = transition_matrix(L, grid, 0.01, 1)
+    inv = best_of(lambda: invariant_law(P))
+    PT = P.T.tocsr()
+    rho = np.full(grid.size, 1.0 / grid.size)
+
+    def steps() -> None:
+        r = rho
+        for _ in range(1000):
+            r = PT @ r
+
+    mv = best_of(steps)
+    print(f"density evolution 1-D, 2000 cells, 1000 steps: {total:.3f} s total (target < 1 s)"
+          f"  [kernel build {build * 1e3:.1f} ms, nnz {P.nnz}, invariant law {inv * 1e3:.1f} ms,"
+          f" 1000 mat-vecs {mv * 1e3:.1f} ms]")
+    L2 = build_builtin("muller_brown", {})
+    t2 = best_of(lambda: evolve_density(L2, 0.002, 1, 100, None, None, steps=1000), repeat=1)
+    print(f"density evolution 2-D Mueller-Brown, 100x100 cells, lr 0.002, 1000 steps: {t2:.3f} s")
+    wide = best_of(lambda: evolve_density(L, 0.2, 1, 2000, None, None, steps=1000), repeat=1)
+    print(f"density evolution 1-D, 2000 cells, lr 0.2 (kernel ~1200 cells wide), 1000 steps: {wide:.3f} s")
+
+
+def bench_markov() -> None:
+    """A dense random 1000-state chain, a sparse 1000-state ring walk, and a 3000-state dense chain."""
+    rng = np.random.default_rng(0)
+    for n in (1000, 3000):
+        P = rng.random((n, n))
+        P /= P.sum(axis=1, keepdims=True)
+        rows = P.tolist()
+        t = best_of(lambda: analyze_markov_chain(rows, steps=50), repeat=1 if n > 1000 else 3)
+        parts = ""
+        if n == 1000:
+            parts = (f"  [GTH {best_of(lambda: gth_stationary(P)) * 1e3:.0f} ms,"
+                     f" |lambda_2| {best_of(lambda: second_largest_modulus(P)) * 1e3:.0f} ms]")
+        print(f"Markov analysis, dense random {n} states, 50 steps (lists in): {t:.3f} s{parts}"
+              + (" (target < 1 s)" if n == 1000 else ""))
+    n = 1000
+    i = np.arange(n)
+    ring = np.zeros((n, n))
+    ring[i, i] = 0.5
+    ring[i, (i + 1) % n] += 0.3
+    ring[i, (i - 1) % n] += 0.2
+    t = best_of(lambda: analyze_markov_chain(ring, steps=50))
+    print(f"Markov analysis, lazy biased ring walk, {n} states, 50 steps: {t:.3f} s")
+
+
+if __name__ == "__main__":
+    bench_density_evolution()
+    bench_markov()
