@@ -32,7 +32,7 @@ def test_end_to_end_session(live_server):
     assert "event: status" in text and '"succeeded"' in text.split("event: status")[-1]
     res = httpx.get(f"{live_server}/v1/jobs/{job_id}/result", timeout=30).json()
     assert res["performance"]["particle_steps"] == 20000 * 400
-    assert res["exit_times"]["particles"] == 20000
+    assert res["exit_times"]["particles"] + res["exit_times"]["not_tracked"] == 20000
     svg = httpx.get(f"{live_server}/v1/jobs/{job_id}/plots/histogram.svg", timeout=60)
     assert svg.status_code == 200 and svg.content.lstrip().startswith((b"<?xml", b"<svg"))
     assert "sgdlab_particle_steps_total" in httpx.get(f"{live_server}/metrics").text

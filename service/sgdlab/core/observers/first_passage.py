@@ -1,16 +1,25 @@
-"""First-passage times into a ball around a target point, with censoring at the last step."""
+"""First-passage times from basin `from` into a ball around minimum `to`, with censoring at the last step.
+
+Only particles that start in basin `from` are tracked (the Kramers and exact estimates assume that start);
+the others are recorded as NOT_TRACKED and reported as `not_tracked`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 
+CENSORED = -1
+NOT_TRACKED = -2
+
+
 class FirstPassageObserver:
-    """Per particle, the first step at which |w - target| < radius; -1 while not reached (censored)."""
+    """Per particle, the first step at which |w - target| < radius; CENSORED while not reached."""
 
     per_step = True
 
-    def __init__(self, target: np.ndarray, radius: float):
+    def __init__(self, target: np.ndarray, radius: float, basin_of=None, from_basin: int | None = None):
+        self.basin_of, self.from_basin = basin_of, from_basin
         self.target = np.asarray(target, dtype=float)
         self.r2 = float(radius) ** 2
         self.records: list[np.ndarray] = []
@@ -18,14 +27,16 @@ class FirstPassageObserver:
         self.open: np.ndarray | None = None
 
     def begin_block(self, w, offset):
-        self.times = np.full(len(w), -1, dtype=np.int64)
+        self.times = np.full(len(w), CENSORED, dtype=np.int64)
+        if self.basin_of is not None:
+            self.times[self.basin_of(w) != self.from_basin] = NOT_TRACKED
         self.after_step(0, w)
 
     def after_step(self, t, w):
         d = w - self.target
         with np.errstate(invalid="ignore", over="ignore"):
             inside = np.einsum("nd,nd->n", d, d) < self.r2
-        hit = inside & (self.times < 0)
+        hit = inside & (self.times == CENSORED)
         if hit.any():
             self.times[hit] = t
 

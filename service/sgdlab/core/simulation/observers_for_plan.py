@@ -38,7 +38,8 @@ def observers_for(plan: SimulationPlan, shard_offset: int = 0) -> dict:
     if obs.arrival is not None:
         out["arrival"] = ArrivalObserver(arrival_binning(plan), plan.analysis.basin_of, plan.n_basins)
     if obs.exit_times is not None:
-        out["exit_times"] = FirstPassageObserver(plan.exit_target, plan.exit_radius)
+        out["exit_times"] = FirstPassageObserver(plan.exit_target, plan.exit_radius, plan.analysis.basin_of,
+                                                 obs.exit_times.from_)
     if obs.loss_trace is not None:
         out["loss_trace"] = LossTraceObserver(landscape_of(spec.landscape).loss, spec.steps, obs.loss_trace.every,
                                               LOSS_TRACE_SUBSAMPLE)

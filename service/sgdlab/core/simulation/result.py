@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..dynamics.schedules import final_lr
+from ..observers.first_passage import NOT_TRACKED
 from .plan import SimulationPlan, landscape_of
 
 
@@ -59,7 +60,8 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
     if "exit_times" in states:
         e = spec.observe.exit_times
         lr_end = final_lr(spec.dynamics.lr, spec.steps)
-        times = states["exit_times"]["times"]
+        all_times = states["exit_times"]["times"]
+        times = all_times[all_times != NOT_TRACKED]
         kramers = exact = None
         if T > 0:
             kramers = et.kramers_steps(plan.analysis, e.from_, e.to, T, lr_end)
@@ -67,6 +69,7 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
                                         plan.hist_range)
         summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, kramers, exact)
         summary["radius"] = plan.exit_radius
+        summary["not_tracked"] = int(all_times.size - times.size)   # particles that did not start in `from`
         out["exit_times"] = summary
     if "loss_trace" in states:
         out["loss_trace"] = observers["loss_trace"].summarise(states["loss_trace"])
