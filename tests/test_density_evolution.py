@@ -252,3 +252,16 @@ def test_grid_geometry():
     assert g.shape == (10, 4) and g.size == 40 and g.cell_volume == pytest.approx(0.05)
     pts = g.points()
     assert pts.shape == (40, 2) and tuple(pts[1]) == pytest.approx((0.05, -0.25))
+
+
+def test_sparse_lu_path_agrees_with_banded_gth(monkeypatch):
+    import sgdlab.theory.density_evolution as de
+
+    L = build_builtin("double_well", {"height": 0.5, "tilt": 0.2})
+    grid = make_grid([(-1.8, 1.8)], 300)
+    P = transition_matrix(L, grid, 0.1, 1)
+    by_gth = invariant_law(P)
+    monkeypatch.setattr(de, "GTH_BANDED_MAX_WORK", 0)
+    by_lu = invariant_law(P)
+    np.testing.assert_allclose(by_lu, by_gth, rtol=1e-8, atol=1e-300)
+    assert by_gth[grid.centres[0] < 0].sum() > 0.5

@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence, Union
 
 import numpy as np
@@ -48,8 +48,8 @@ CHECK_EVERY = 200
 KERNEL_CACHE_SIZE = 8
 """Kernels kept per evolution, keyed by learning rate (a cyclic schedule revisits its rates)."""
 
-DIRECT_SOLVE_MAX_CELLS = 40_000
-"""Up to this many cells the invariant law comes from a sparse LU solve; above, from ARPACK."""
+POWER_FALLBACK_STEPS = 20_000
+"""Power-iteration steps for the invariant law if both the sparse LU solve and ARPACK fail."""
 
 GTH_BANDED_MAX_WORK = 3e8
 """Banded GTH (cost ~ cells x band^2) is used for the invariant law up to this much work."""
@@ -288,8 +288,9 @@ def transition_matrix(landscape: Landscape, grid: DensityGrid, lr: float, batch_
 
 
 def _solve_invariant(P: sp.csr_matrix) -> np.ndarray:
-    """Invariant law of an irreducible sparse chain: banded GTH when cheap (1-D grids), else sparse LU with a
-    normalisation row, else ARPACK."""
+    """Invariant law of an irreducible sparse chain: banded GTH when cheap (1-D grids), else a sparse LU solve
+    of (P^T - I) pi = 0 with one state pinned to 1 (keeps the sparsity a normalisation row would destroy),
+    else ARPACK, else power iteration."""
     n = P.shape[0]
     if n == 1:
         return np.ones(1)
@@ -297,21 +298,28 @@ def _solve_invariant(P: sp.csr_matrix) -> np.ndarray:
     if n * band * band <= GTH_BANDED_MAX_WORK and n <= GTH_BANDED_MAX_CELLS:
         return gth_stationary_banded(P, band)
     PT = P.T.tocsr()
-    if n <= DIRECT_SOLVE_MAX_CELLS:
-        from scipy.sparse.linalg import spsolve
+    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigs, spsolve
 
-        A = sp.vstack([(PT - sp.identity(n, format="csr"))[:n - 1], sp.csr_matrix(np.ones((1, n)))])
-        rhs = np.zeros(n)
-        rhs[n - 1] = 1.0
+    A = (PT - sp.identity(n, format="csr")).tocsc()
+    pin = int(np.argmax(np.asarray(P.sum(axis=0)).ravel()))  # the state with the largest inflow
+    keep = np.r_[0:pin, pin + 1:n]
+    try:
         with np.errstate(all="ignore"):
-            x = spsolve(A.tocsc(), rhs)
-        if np.all(np.isfinite(x)):
-            return x
-    from scipy.sparse.linalg import eigs
-
-    _, vec = eigs(PT, k=1, which="LM", v0=np.full(n, 1.0 / n), maxiter=100 * n, tol=1e-13)
-    pi = np.real(vec[:, 0])
-    return pi * np.sign(pi.sum())
+            x = spsolve(A[keep][:, keep].tocsc(), -A[keep][:, [pin]].toarray().ravel())
+        pi = np.insert(x, pin, 1.0)
+        if np.all(np.isfinite(pi)) and pi.sum() > 0:
+            return pi
+    except (RuntimeError, ValueError, MemoryError):
+        pass
+    try:
+        _, vec = eigs(PT, k=1, which="LM", v0=np.full(n, 1.0 / n), maxiter=5000, tol=1e-13)
+        pi = np.real(vec[:, 0])
+        return pi * np.sign(pi.sum())
+    except (ArpackNoConvergence, ArpackError):
+        pi = np.full(n, 1.0 / n)
+        for _ in builtins.range(POWER_FALLBACK_STEPS):
+            pi = PT @ pi
+        return pi
 
 
 def invariant_law(P: sp.csr_matrix, weights_from: np.ndarray | None = None) -> np.ndarray:
@@ -360,7 +368,6 @@ class DensityEvolution:
     kl_stationary_vs_gibbs: float
     total_variation_stationary_vs_gibbs: float
     kernel_builds: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def temperature(self) -> float:
@@ -498,7 +505,7 @@ def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int,
             tv[buffered] = total_variation_rows(rows, stationary)
             buffered.clear()
 
-    def record(t: int, slot: int) -> None:
+    def record(slot: int) -> None:
         buffer[len(buffered)] = rho
         buffered.append(slot)
         if len(buffered) == chunk:
@@ -510,7 +517,7 @@ def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int,
         recorded_snaps.append((0, rho.copy()))
     next_slot = 0
     if series_steps[0] == 0:
-        record(0, 0)
+        record(0)
         next_slot = 1
 
     lr_built = None
@@ -524,7 +531,7 @@ def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int,
         rho /= rho.sum()
         step = t + 1
         if next_slot < len(series_steps) and series_steps[next_slot] == step:
-            record(step, next_slot)
+            record(next_slot)
             next_slot += 1
         if step in snapshot_set:
             recorded_snaps.append((step, rho.copy()))

@@ -71,7 +71,8 @@ def validate_transition_matrix(P: Any, limits: Limits = DEFAULT_LIMITS) -> np.nd
     off = np.flatnonzero(np.abs(sums - 1.0) > ROW_SUM_TOLERANCE)
     if off.size:
         i = int(off[0])
-        raise SpecError(f"row {i} sums to {float(sums[i]):.15g}, not 1 (tolerance {ROW_SUM_TOLERANCE:g})", f"{field}[{i}]")
+        raise SpecError(f"row {i} sums to {float(sums[i]):.15g}, not 1 (tolerance {ROW_SUM_TOLERANCE:g})",
+                        f"{field}[{i}]")
     return A
 
 
