@@ -4,6 +4,8 @@ check that every plot image loads, that a 422 shows inline, and that the Markov 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,10 +20,27 @@ SCREENSHOTS = REPO / "artifacts" / "screenshots"
 README_SHOT = REPO / "docs" / "dashboard.png"
 
 
+def ensure_chromium() -> str | None:
+    """Install Debian's chromium when it is missing and we may (root with apt-get); the reason it failed, or None."""
+    if os.path.exists(CHROMIUM):
+        return None
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        return f"{CHROMIUM} is missing and this user cannot apt-get install chromium"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, check=True, capture_output=True,
+                       timeout=900)
+    except (subprocess.SubprocessError, OSError) as exc:
+        return f"could not install Debian's chromium: {exc}"
+    return None if os.path.exists(CHROMIUM) else f"apt-get installed chromium but {CHROMIUM} is missing"
+
+
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    reason = ensure_chromium()
+    if reason:
+        pytest.skip(reason)
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -1,0 +1,49 @@
+"""README's two commands, .ci/run, and the settings table stay in step with the code."""
+
+import re
+import shlex
+from pathlib import Path
+
+from sgdlab.config import Settings
+from sgdlab.limits import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def commands() -> list[str]:
+    return [line.strip() for line in README.splitlines() if line.startswith("    python3 -m venv .venv")]
+
+
+def test_readme_has_a_serve_command_and_a_test_command_that_build_their_environment():
+    cmds = commands()
+    assert len(cmds) == 2
+    serve, test = cmds
+    assert serve.startswith("python3 -m venv .venv && ") and serve.endswith("sgdlab serve")
+    assert test.startswith("python3 -m venv .venv && ") and test.endswith("-m pytest")
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    lines = [ln.strip() for ln in (ROOT / ".ci/run").read_text().splitlines()
+             if ln.strip() and not ln.strip().startswith("#")]
+    assert lines[-1] == commands()[1]
+    assert shlex.split(lines[-1])  # well-formed shell words
+
+
+def test_settings_table_lists_every_setting_with_its_default():
+    rows = dict(re.findall(r"^\| `(SGDLAB_[A-Z0-9_]+)` \| `([^`]*)` \|", README, flags=re.M))
+    for name, field in Settings.model_fields.items():
+        if name != "limits":
+            assert f"SGDLAB_{name.upper()}" in rows, name
+    for name, field in Limits.model_fields.items():
+        key = f"SGDLAB_LIMITS__{name.upper()}"
+        assert key in rows, key
+        d = field.default
+        assert rows[key] == (f"{d:g}" if isinstance(d, float) else str(d)), key
+
+
+def test_limits_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SGDLAB_LIMITS__MAX_PARTICLES", "123")
+    monkeypatch.setenv("SGDLAB_API_KEYS", "a, b,")
+    s = Settings()
+    assert s.limits.max_particles == 123 and s.key_set == {"a", "b"}
