@@ -39,6 +39,18 @@ def quantised_quadratic_variance(lr: float, batch: int, curvature: float, h: flo
     return (lr * lr / batch + h * h / 12) / (lr * curvature * (2 - lr * curvature))
 
 
+class SqrtWall:
+    """L(w) = sqrt(w): its gradient is nan for w < 0, so a grid reaching there is refused."""
+
+    dim = 1
+    name = "sqrt"
+    default_range = [(-1.0, 1.0)]
+
+    def grad(self, w, out=None):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 0.5 / np.sqrt(w)
+
+
 class Cubic3D:
     """A 3-D landscape (density evolution refuses it)."""
 
@@ -235,6 +247,12 @@ def test_validation_names_the_field(kwargs, field, exc_type):
     with pytest.raises(exc_type) as exc:
         evolve_density(**args)
     assert exc.value.field == field
+
+
+def test_undefined_gradient_on_the_grid_names_the_range():
+    with pytest.raises(SpecError) as exc:
+        evolve_density(SqrtWall(), 0.1, 1, 20, None, None, steps=1)
+    assert exc.value.field == "grid.range" and "-0.95" in exc.value.message
 
 
 def test_three_dimensions_and_snapshot_limits_are_refused():

@@ -264,6 +264,11 @@ def transition_matrix(landscape: Landscape, grid: DensityGrid, lr: float, batch_
     """The grid chain of SGD at learning rate `lr`: P[i, j] = P(cell i -> cell j), CSR, rows summing to 1."""
     pts = grid.points()
     g = np.asarray(landscape.grad(pts), dtype=float)
+    bad = np.flatnonzero(np.isnan(g).any(axis=1))
+    if bad.size:
+        where = ", ".join(f"{v:g}" for v in pts[bad[0]])
+        raise SpecError(f"the gradient is undefined (nan) at the grid point ({where}); narrow the range",
+                        "grid.range")
     means = pts - lr * g
     sigma = lr / math.sqrt(batch_size)
     n_cells = grid.size
