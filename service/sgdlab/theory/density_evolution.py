@@ -422,8 +422,9 @@ def _checked_lr(lr: float, t: int) -> float:
     return lr
 
 
-def _validate_grid_request(landscape: Landscape, grid_points: int | Sequence[int], range_: Any,
-                           limits: Limits) -> DensityGrid:
+def validate_grid_request(landscape: Landscape, grid_points: int | Sequence[int], range_: Any,
+                          limits: Limits = DEFAULT_LIMITS) -> DensityGrid:
+    """The grid of a density-evolution request (1-D/2-D landscape, points within limits, a valid range)."""
     if landscape.dim not in (1, 2):
         raise SpecError(f"density evolution works in 1-D and 2-D, the landscape has dimension {landscape.dim}",
                         "landscape")
@@ -441,7 +442,9 @@ def _validate_grid_request(landscape: Landscape, grid_points: int | Sequence[int
     return make_grid(ranges, counts)
 
 
-def _validate_steps(steps: Any, snapshots: Sequence[int], series_every: int, limits: Limits) -> list[int]:
+def validate_evolution_steps(steps: Any, snapshots: Sequence[int], series_every: int = 1,
+                             limits: Limits = DEFAULT_LIMITS) -> list[int]:
+    """The sorted distinct snapshot steps, after checking steps, snapshots and series_every against limits."""
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise SpecError("must be an integer >= 0", "steps")
     if steps > limits.max_steps:
@@ -455,6 +458,10 @@ def _validate_steps(steps: Any, snapshots: Sequence[int], series_every: int, lim
         if not 0 <= s <= steps:
             raise SpecError(f"snapshot step {s} is outside [0, {steps}]", "observe.histogram.snapshots")
     return snaps
+
+
+_validate_grid_request = validate_grid_request  # the names sgdlab.theory.density_job imports
+_validate_steps = validate_evolution_steps
 
 
 def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int, grid_points: int | Sequence[int],
@@ -472,8 +479,8 @@ def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int,
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise SpecError("must be an integer >= 1", "dynamics.batch_size")
-    grid = _validate_grid_request(landscape, grid_points, range, limits)
-    snaps = _validate_steps(steps, snapshots, series_every, limits)
+    grid = validate_grid_request(landscape, grid_points, range, limits)
+    snaps = validate_evolution_steps(steps, snapshots, series_every, limits)
     rho = _validate_initial(grid, initial_density)
     lr_of = _lr_function(lr_fn)
     lr_final = _checked_lr(lr_of(max(steps - 1, 0)), max(steps - 1, 0))
