@@ -168,6 +168,7 @@ def test_gibbs_gap_vanishes_linearly_in_lr():
     assert tv_slope == pytest.approx(1.0, abs=0.15)
     assert kl_slope == pytest.approx(2.0, abs=0.3)
     assert tv[-1] < 0.01
+    assert res.gibbs_gap == {"kl": kl[-1], "total_variation": tv[-1]}
 
 
 def test_schedule_matches_composed_kernels_and_counts_rebuilds():

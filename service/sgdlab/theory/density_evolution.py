@@ -384,6 +384,11 @@ class DensityEvolution:
         """beta = 2B / lr at the last step."""
         return 1.0 / self.temperature
 
+    @property
+    def gibbs_gap(self) -> dict[str, float]:
+        """The discretisation bias: KL(invariant || Gibbs) and their total variation, on the same grid."""
+        return {"kl": self.kl_stationary_vs_gibbs, "total_variation": self.total_variation_stationary_vs_gibbs}
+
     def _histogram(self, step: int, probabilities: np.ndarray) -> dict[str, Any]:
         return {"step": int(step), "edges": [e.tolist() for e in self.grid.edges],
                 "density": json_floats(self.grid.density(probabilities))}
