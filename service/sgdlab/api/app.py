@@ -16,6 +16,7 @@ from ..jobs.store import JobStore
 from ..logging_json import configure_logging
 from ..metrics import Metrics
 from .middleware import BodyGuard, HttpMetrics
+from .openapi_doc import install_openapi
 from .problems import install_problem_handlers
 from .routes import analysis, artifacts, health, jobs
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
 
     app = FastAPI(title="sgdlab", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
+    install_openapi(app)
     for r in (health.router, analysis.router, jobs.router, artifacts.router):
         app.include_router(r)
     try:

@@ -22,6 +22,9 @@ class NormalInit(StrictModel):
 class InitSpec(StrictModel):
     """Exactly one of a uniform box, a point, a normal, or minimum k (index into result.landscape.minima)."""
 
+    model_config = {"json_schema_extra": {"oneOf": [{"required": [k]} for k in ("uniform", "point", "normal",
+                                                                               "minimum")]}}
+
     uniform: Optional[UniformInit] = None
     point: Optional[list[float]] = None
     normal: Optional[NormalInit] = None

@@ -36,6 +36,9 @@ class FiniteSumSpec(StrictModel):
 class LandscapeSpec(StrictModel):
     """Exactly one of `builtin`, `expression` or `finite_sum`."""
 
+    model_config = {"json_schema_extra": {"oneOf": [{"required": ["builtin"]}, {"required": ["expression"]},
+                                                    {"required": ["finite_sum"]}]}}
+
     builtin: Optional[str] = Field(None, description="catalog name, see GET /v1/landscapes")
     params: dict[str, Any] = Field(default_factory=dict, description="catalog parameters (builtin only)")
     expression: Optional[str] = Field(None, description="a formula in `variables`")
