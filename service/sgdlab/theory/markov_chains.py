@@ -24,7 +24,7 @@ ROW_SUM_TOLERANCE = 1e-9
 DENSE_EIGEN_MAX_STATES = 200
 """Above this many states the two largest eigenvalues come from ARPACK (dense solver as the fallback)."""
 
-ARPACK_MAX_RESTARTS = 300
+ARPACK_MAX_RESTARTS = 50
 """ARPACK gives up after this many restarts (slowly mixing chains with clustered eigenvalues near 1), and the
 dense solver answers instead: O(n^3), several seconds at a thousand states."""
 
