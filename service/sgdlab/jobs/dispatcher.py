@@ -95,7 +95,7 @@ class Dispatcher:
             work = make_work(spec, self.settings.limits)
             results = self.executor.run(work, job.id, on_progress, ev,
                                         started + self.settings.limits.job_wall_seconds)
-            result = work.finish(results, time.time() - started, job.id)
+            result = self.executor.call(work.finish, results, time.time() - started, job.id)
             status = "succeeded"
             if self.metrics:
                 self.metrics.particle_steps.inc(work.particle_steps or result.get("performance", {}).get(

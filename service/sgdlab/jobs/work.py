@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 from ..core.errors import SpecError
@@ -21,8 +22,13 @@ class JobWork:
 
     tasks: list[tuple[Callable[..., Any], tuple]]
     weights: list[float]
-    finish: Callable[[list, float, str], dict]     # (task results, wall seconds, job id) -> result document
+    finish: Callable[[list, float, str], dict]     # picklable: (task results, wall seconds, job id) -> result
     particle_steps: int = 0
+
+
+def finish_simulation(plan, results: list, seconds: float, job_id: str) -> dict:
+    """Merge a simulation's shard records and build its result document."""
+    return build_result(plan, merge_shards(plan, results), job_id, seconds)
 
 
 def _simulation_work(spec: JobRequest, limits: Limits) -> JobWork:
@@ -30,15 +36,14 @@ def _simulation_work(spec: JobRequest, limits: Limits) -> JobWork:
     total = max(spec.particles, 1)
     return JobWork(tasks=[(run_shard, (plan, i)) for i in range(len(plan.shards))],
                    weights=[c / total for _, c in plan.shards],
-                   finish=lambda results, secs, job_id: build_result(plan, merge_shards(plan, results), job_id, secs),
+                   finish=partial(finish_simulation, plan),
                    particle_steps=spec.particles * spec.steps)
 
 
 def _density_work(spec: JobRequest, limits: Limits) -> JobWork:
-    from ..theory.density_job import plan_density, run_density, density_result
+    from ..theory.density_job import finish_density, plan_density, run_density
     plan = plan_density(spec, limits)
-    return JobWork(tasks=[(run_density, (plan,))], weights=[1.0],
-                   finish=lambda results, secs, job_id: density_result(plan, results[0], job_id, secs))
+    return JobWork(tasks=[(run_density, (plan,))], weights=[1.0], finish=partial(finish_density, plan))
 
 
 def validate_job(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> None:

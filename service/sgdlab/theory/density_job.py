@@ -55,9 +55,10 @@ def run_density(plan: DensityPlan, hooks) -> dict[str, Any]:
     return evo.to_dict()
 
 
-def density_result(plan: DensityPlan, evolved: dict, job_id: str | None, seconds: float) -> dict[str, Any]:
-    """The result document of a density_evolution job."""
+def finish_density(plan: DensityPlan, results: list, seconds: float, job_id: str | None) -> dict[str, Any]:
+    """The result document of a density_evolution job (from its single task's output)."""
     spec = plan.spec
+    evolved = results[0]
     return {"job_id": job_id, "kind": "density_evolution", "seed": spec.seed,
             "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
             "landscape": analysis_of(spec.landscape).to_dict(), **evolved,

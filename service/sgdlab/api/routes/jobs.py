@@ -43,7 +43,6 @@ def submit_job(body: JobRequest, request: Request, response: Response, owner: st
             response.status_code = 200
             response.headers["Location"] = f"/v1/jobs/{rec.id}"
             return status_document(rec)
-    validate_job(body, limits)
     if st.store.count(["queued"]) >= limits.max_queue:
         raise Problem(429, "Too Many Requests", f"the queue is full (max_queue={limits.max_queue})", "queue-full",
                       headers={"Retry-After": "5"}, limit="max_queue", limit_value=limits.max_queue)
@@ -51,6 +50,7 @@ def submit_job(body: JobRequest, request: Request, response: Response, owner: st
         raise Problem(429, "Too Many Requests", f"this key has max_jobs_per_key={limits.max_jobs_per_key} jobs "
                       "queued or running", "too-many-jobs", headers={"Retry-After": "5"},
                       limit="max_jobs_per_key", limit_value=limits.max_jobs_per_key)
+    validate_job(body, limits)
     rec, created = st.store.create(owner, body.kind, spec, idempotency_key)
     response.headers["Location"] = f"/v1/jobs/{rec.id}"
     if created:

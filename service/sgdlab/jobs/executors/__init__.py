@@ -15,6 +15,9 @@ class Executor(Protocol):
             cancel: threading.Event, deadline: float) -> list:
         """The task results in task order; raises Cancelled when cancelled, WallTimeExceeded past the deadline."""
 
+    def call(self, fn: Callable, *args) -> object:
+        """Run fn(*args) on a worker and return its value (keeps heavy finishing work off the API process)."""
+
     def ping(self) -> bool:
         """True when the executor can take work."""
 

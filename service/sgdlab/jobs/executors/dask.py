@@ -70,6 +70,9 @@ class DaskExecutor:
                        stop_all)
         return self.client.gather(futures)
 
+    def call(self, fn, *args):
+        return self.client.submit(fn, *args, pure=False).result()
+
     def ping(self) -> bool:
         try:
             return self.client.status == "running"

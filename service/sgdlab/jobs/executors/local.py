@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +34,16 @@ class ManagerHooks:
         return self._cancelled
 
 
+WORKER_NICENESS = 5  # workers yield the CPU to the API process, so submissions stay fast under load
+
+
+def _init_worker() -> None:
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # pragma: no cover - not permitted here: run at normal priority
+        pass
+
+
 def _warm_up() -> bool:
     return True
 
@@ -51,7 +62,7 @@ class LocalExecutor:
         self.workers = workers
         self.manager = self.ctx.Manager()
         self.board = self.manager.dict()
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=self.ctx)
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=self.ctx, initializer=_init_worker)
         # start every worker now, so the first job does not pay for process start-up
         for f in [self.pool.submit(_warm_up) for _ in range(workers)]:
             f.result()
@@ -74,6 +85,9 @@ class LocalExecutor:
         finally:
             for key in [(job_id, i) for i in range(len(futures))] + [(job_id, "cancel")]:
                 board.pop(key, None)
+
+    def call(self, fn, *args):
+        return self.pool.submit(fn, *args).result()
 
     def ping(self) -> bool:
         return not getattr(self.pool, "_broken", False) and not getattr(self.pool, "_shutdown_thread", False)
