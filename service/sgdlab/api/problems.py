@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Optional
 
 from fastapi import FastAPI, Request
@@ -48,10 +49,18 @@ def problem_response(p: Problem, request: Request | None = None) -> JSONResponse
                         media_type=PROBLEM_JSON, headers=p.headers)
 
 
+_UNION_TAGS = {"float", "int", "str", "bool", "dict", "list"}
+
+
+def _is_union_tag(x) -> bool:
+    """pydantic marks union branches in error locations (`constrained-float`, `ScheduleSpec`, ...)."""
+    return isinstance(x, str) and (x in _UNION_TAGS or not re.fullmatch(r"[a-z_][a-z0-9_]*", x))
+
+
 def _field_path(loc: tuple) -> str:
     if loc and loc[0] in ("query", "path", "header"):
         loc = loc[1:]
-    parts = [str(x) for x in loc if x not in ("body",)]
+    parts = [str(x) for x in loc if x != "body" and not _is_union_tag(x)]
     out = ""
     for p in parts:
         if p.isdigit():
@@ -61,13 +70,33 @@ def _field_path(loc: tuple) -> str:
     return out or "body"
 
 
+_SHAPE_ERRORS = {"model_type", "model_attributes_type", "dict_type"}
+_NUMBER_ERRORS = {"float_type", "float_parsing", "int_type", "int_parsing"}
+
+
+def _drop_other_union_branches(errors: list[dict]) -> list[dict]:
+    """For a field like `lr: number | SCHEDULE`, keep only the errors of the branch the input looks like:
+    an object's "not a number" and a number's "not an object" are dropped when the field has other errors."""
+    paths = [_field_path(tuple(e.get("loc", ()))) for e in errors]
+
+    def other_errors_under(i: int) -> bool:
+        return any(j != i and (p == paths[i] or p.startswith(paths[i] + ".") or p.startswith(paths[i] + "["))
+                   for j, p in enumerate(paths))
+
+    keep = []
+    for i, e in enumerate(errors):
+        wrong_branch = (e.get("type") in _NUMBER_ERRORS and isinstance(e.get("input"), dict)) or \
+                       (e.get("type") in _SHAPE_ERRORS and not isinstance(e.get("input"), dict))
+        if not (wrong_branch and other_errors_under(i)):
+            keep.append(e)
+    return keep
+
+
 def validation_problem(errors: list[dict]) -> Problem:
     """A 422 from pydantic errors, one entry per field path."""
     items = []
-    for e in errors:
-        loc = tuple(x for x in e.get("loc", ()) if not (isinstance(x, str) and ("[" in x or x in (
-            "function-after", "function-before", "function-wrap", "tagged-union", "float", "int", "ScheduleSpec",
-            "list[float]", "dict[str,any]"))))
+    for e in _drop_other_union_branches(errors):
+        loc = tuple(e.get("loc", ()))
         msg = e.get("msg", "invalid")
         field = _field_path(loc)
         if e.get("type") == "json_invalid":

@@ -48,6 +48,27 @@ def _warm_up() -> bool:
     return True
 
 
+def _forget_when_done(board, job_id: str, futures: list) -> None:
+    """Drop the job's progress and cancel entries once every task has stopped (not before: a cancelled task
+    that is still running must go on seeing its cancel flag)."""
+    left = [len(futures)]
+    lock = threading.Lock()
+
+    def done(_):
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:
+            for key in [(job_id, i) for i in range(len(futures))] + [(job_id, "cancel")]:
+                try:
+                    board.pop(key, None)
+                except Exception:  # the manager is shutting down
+                    pass
+
+    for f in futures:
+        f.add_done_callback(done)
+
+
 def _call(fn, args, hooks):
     return fn(*args, hooks)
 
@@ -78,13 +99,10 @@ class LocalExecutor:
             for f in futures:
                 f.cancel()
 
-        try:
-            wait_for_tasks(futures, work.weights, lambda i: float(board.get((job_id, i), 0.0)),
-                           lambda f: f.done(), on_progress, cancel, deadline, stop_all)
-            return [f.result() for f in futures]
-        finally:
-            for key in [(job_id, i) for i in range(len(futures))] + [(job_id, "cancel")]:
-                board.pop(key, None)
+        _forget_when_done(board, job_id, futures)
+        wait_for_tasks(futures, work.weights, lambda i: float(board.get((job_id, i), 0.0)),
+                       lambda f: f.done(), on_progress, cancel, deadline, stop_all)
+        return [f.result() for f in futures]
 
     def call(self, fn, *args):
         return self.pool.submit(fn, *args).result()
