@@ -26,8 +26,11 @@ class Limits(BaseModel):
     max_data_columns: int = Field(32, description="columns of finite-sum data")
     max_markov_states: int = Field(3000, description="states of a Markov chain")
     max_markov_steps: int = Field(10_000, description="evolution steps of a Markov chain")
+    max_markov_evolution_values: int = Field(2_000_000, description="states x (steps + 1) numbers in a chain's "
+                                             "evolution (response size)")
     max_grid_points_1d: int = Field(5000, description="density evolution / exact MFPT grid points in 1-D")
     max_grid_points_2d: int = Field(300, description="density evolution / exact MFPT grid points per axis in 2-D")
+    max_kernel_entries: int = Field(40_000_000, description="non-zeros of a density-evolution transition kernel")
     max_queue: int = Field(1000, description="queued jobs in the whole service (429 beyond)")
     max_jobs_per_key: int = Field(200, description="queued or running jobs of one API key (429 beyond)")
     job_wall_seconds: float = Field(3600, description="wall time of one job; it fails beyond")

@@ -39,7 +39,6 @@ from sgdlab.theory.information import json_floats, kl_divergence, kl_divergence_
 TRUNCATION_SIGMAS = 6.0
 """The Gaussian kernel is cut at this many standard deviations from its mean (mass beyond ~2e-9)."""
 
-MAX_KERNEL_ENTRIES = 40_000_000
 """Stored transition probabilities of one grid kernel (about 0.5 GB); a finer grid or larger noise is a 422."""
 
 CHECK_EVERY = 200
@@ -260,7 +259,8 @@ def axis_kernel(means: np.ndarray, sigma: float, edges: np.ndarray) -> tuple[np.
     return cols, w / total[:, None]
 
 
-def transition_matrix(landscape: Landscape, grid: DensityGrid, lr: float, batch_size: int) -> sp.csr_matrix:
+def transition_matrix(landscape: Landscape, grid: DensityGrid, lr: float, batch_size: int,
+                      limits: Limits = DEFAULT_LIMITS) -> sp.csr_matrix:
     """The grid chain of SGD at learning rate `lr`: P[i, j] = P(cell i -> cell j), CSR, rows summing to 1."""
     pts = grid.points()
     g = np.asarray(landscape.grad(pts), dtype=float)
@@ -274,9 +274,8 @@ def transition_matrix(landscape: Landscape, grid: DensityGrid, lr: float, batch_
     n_cells = grid.size
     per_axis = [axis_kernel(means[:, k], sigma, e) for k, e in enumerate(grid.edges)]
     entries = n_cells * int(np.prod([c.shape[1] for c, _ in per_axis]))
-    if entries > MAX_KERNEL_ENTRIES:
-        raise SpecError(f"the transition kernel would hold {entries:.3g} entries (at most {MAX_KERNEL_ENTRIES:.3g}): "
-                        "use fewer grid points or a smaller noise lr/sqrt(B) relative to the cell size", "grid.points")
+    if entries > limits.max_kernel_entries:
+        raise LimitExceeded("grid.points", "max_kernel_entries", limits.max_kernel_entries, entries)
     cols, w = per_axis[0]
     for k in range(1, grid.dim):
         ck, wk = per_axis[k]
@@ -465,8 +464,6 @@ def validate_evolution_steps(steps: Any, snapshots: Sequence[int], series_every:
     return snaps
 
 
-_validate_grid_request = validate_grid_request  # the names sgdlab.theory.density_job imports
-_validate_steps = validate_evolution_steps
 
 
 def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int, grid_points: int | Sequence[int],
@@ -496,7 +493,7 @@ def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int,
     def kernel_T(lr: float) -> sp.csr_matrix:
         nonlocal builds
         if lr not in cache:
-            cache[lr] = transition_matrix(landscape, grid, lr, int(batch_size)).T.tocsr()
+            cache[lr] = transition_matrix(landscape, grid, lr, int(batch_size), limits).T.tocsr()
             builds += 1
             if len(cache) > KERNEL_CACHE_SIZE:
                 cache.popitem(last=False)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.dynamics.schedules import lr_at
-from ..core.errors import SpecError
+from ..core.dynamics.schedules import lr_at, lr_series
+from ..core.errors import LimitExceeded, SpecError
 from ..core.simulation.plan import analysis_of, landscape_of
 from ..limits import DEFAULT_LIMITS, Limits
 from ..spec import JobRequest
-from .density_evolution import _validate_grid_request, _validate_steps, evolve_density
+from .density_evolution import TRUNCATION_SIGMAS, evolve_density, validate_evolution_steps, validate_grid_request
 
 DEFAULT_GRID_POINTS = {1: 400, 2: 80}
 
@@ -23,6 +24,7 @@ class DensityPlan:
     points: int
     range: list | None
     snapshots: list[int]
+    limits: Limits = field(default_factory=Limits)
 
 
 def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> DensityPlan:
@@ -37,9 +39,19 @@ def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> DensityPl
     points = grid.points if grid is not None and "points" in grid.model_fields_set else \
         DEFAULT_GRID_POINTS.get(land.dim, 2)
     rng = (grid.range if grid is not None else None) or (hist.range if hist is not None else None)
-    _validate_grid_request(land, points, rng, limits)
-    snapshots = _validate_steps(spec.steps, list(hist.snapshots) if hist is not None else [], 1, limits)
-    return DensityPlan(spec=spec, points=points, range=rng, snapshots=snapshots)
+    grid_ = validate_grid_request(land, points, rng, limits)
+    snapshots = validate_evolution_steps(spec.steps, list(hist.snapshots) if hist is not None else [], 1, limits)
+    check_kernel_size(grid_, float(lr_series(dyn.lr, max(spec.steps, 1)).max()), dyn.batch_size, limits)
+    return DensityPlan(spec=spec, points=points, range=rng, snapshots=snapshots, limits=limits)
+
+
+def check_kernel_size(grid, lr_max: float, batch_size: int, limits: Limits) -> None:
+    """Refuse at submission a grid whose Gaussian kernel (cut at TRUNCATION_SIGMAS) would exceed the bound."""
+    sigma = lr_max / math.sqrt(batch_size)
+    width = [min(n, 2 * math.ceil(TRUNCATION_SIGMAS * sigma / float(h)) + 1) for n, h in zip(grid.shape, grid.spacing)]
+    entries = grid.size * math.prod(width)
+    if entries > limits.max_kernel_entries:
+        raise LimitExceeded("grid.points", "max_kernel_entries", limits.max_kernel_entries, entries)
 
 
 def run_density(plan: DensityPlan, hooks) -> dict[str, Any]:
@@ -51,7 +63,7 @@ def run_density(plan: DensityPlan, hooks) -> dict[str, Any]:
         init = {"point": list(analysis_of(spec.landscape).minima[init["minimum"]].location)}
     evo = evolve_density(land, lambda t: lr_at(spec.dynamics.lr, t, spec.steps), spec.dynamics.batch_size,
                          plan.points, plan.range, init, spec.steps, plan.snapshots,
-                         progress=lambda f: hooks.progress(0, f), should_cancel=hooks.cancelled)
+                         progress=lambda f: hooks.progress(0, f), should_cancel=hooks.cancelled, limits=plan.limits)
     return evo.to_dict()
 
 

@@ -282,6 +282,9 @@ def analyze_markov_chain(P: Any, initial: Any = None, steps: int = 50, states: S
     A = validate_transition_matrix(P, limits)
     n = A.shape[0]
     steps = validate_steps(steps, limits)
+    if n * (steps + 1) > limits.max_markov_evolution_values:
+        raise LimitExceeded("steps", "max_markov_evolution_values", limits.max_markov_evolution_values,
+                            n * (steps + 1))
     pi0 = validate_initial(initial, n)
     names = validate_states(states, n)
 
