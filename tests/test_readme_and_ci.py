@@ -1,5 +1,6 @@
 """README's two commands, .ci/run, and the settings table stay in step with the code."""
 
+import ast
 import re
 import shlex
 from pathlib import Path
@@ -47,3 +48,21 @@ def test_limits_are_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("SGDLAB_API_KEYS", "a, b,")
     s = Settings()
     assert s.limits.max_particles == 123 and s.key_set == {"a", "b"}
+
+
+def test_readme_table_columns_match_the_tables_module():
+    from sgdlab.tables import TABLE_COLUMNS
+    rows = dict(re.findall(r"^  \| (\w+) \| ([a-z0-9_, ()]+) \|$", README, flags=re.M))
+    for name, cols in TABLE_COLUMNS.items():
+        documented = [c.split(" (")[0].strip() for c in re.sub(r"\([^)]*\)", "", rows[name]).split(",")]
+        assert documented == list(cols), name
+
+
+def test_readme_python_example_runs_against_a_live_service(live_server, monkeypatch, capsys):
+    block = re.search(r"```python\n(.*?)```", README, flags=re.S).group(1)
+    monkeypatch.setenv("SGDLAB_URL", live_server)
+    exec(compile(block, "README.md", "exec"), {})          # the README's own example, as a user would run it
+    lines = capsys.readouterr().out.strip().splitlines()
+    fractions = ast.literal_eval(lines[-2])
+    assert set(fractions) == {0, 1} and abs(sum(fractions.values()) - 1) < 0.01
+    assert fractions[0] > 0.2          # the cyclic schedule carried particles out of the shallow well 1
