@@ -178,3 +178,12 @@ def test_no_theory_above_two_dimensions_or_at_zero_temperature(well):
     land, an = well
     assert exact_mfpt_steps(land, an, 0, 1, 0.0, 0.01) is None
     assert kramers_steps(an, 0, 0, 0.1, 0.01) is None
+
+
+def test_survival_curve_extends_to_the_censoring_horizon():
+    from sgdlab.theory.exit_times import exit_time_summary
+    times = np.array([3.0, 7.0, -1.0, -1.0])
+    s = exit_time_summary(times, times >= 0, 200, 0, 1)
+    assert s["survival"]["steps"] == [0.0, 3.0, 7.0, 200.0]
+    assert s["survival"]["probability"] == [1.0, 0.75, 0.5, 0.5]
+    assert s["median_steps"] == 7.0 and s["escaped"] == 2 and s["censored"] == 2

@@ -145,6 +145,9 @@ def exit_time_summary(times: np.ndarray, escaped: np.ndarray, horizon: float, fr
     exposure = np.where(esc, t, float(horizon))
     mean, (lo, hi) = exponential_mle(exposure, esc)
     steps, surv, median = kaplan_meier(exposure, esc)
+    if esc.sum() < len(t) and float(horizon) > steps[-1]:
+        # the curve is known up to the censoring time: extend it flat to the end of the run
+        steps, surv = np.append(steps, float(horizon)), np.append(surv, surv[-1])
     s_steps, s_prob = _thin(steps, surv)
     return {"from": int(from_), "to": int(to), "particles": int(len(t)), "escaped": int(esc.sum()),
             "censored": int(len(t) - esc.sum()), "mean_steps": _finite_or_none(mean), "ci95": [lo, hi],
