@@ -80,6 +80,16 @@ class Catalog(BaseModel):
     landscapes: list[CatalogEntry]
 
 
+class CommitterSpec(StrictModel):
+    """q(w) = P(reach minimum `to` before minimum `from` | start at w), on a grid (1-D and 2-D; needs T)."""
+
+    from_: int = Field(0, ge=0, alias="from")
+    to: int = Field(1, ge=0)
+    grid_points: Optional[int] = Field(None, ge=8, description="nodes per axis (default 2001 in 1-D, 101 in 2-D)")
+
+    model_config = {"populate_by_name": True, "extra": "forbid"}
+
+
 class AnalyzeRequest(StrictModel):
     """POST /v1/landscapes/analyze: a landscape, and optionally a temperature (or lr and batch_size) for theory."""
 
@@ -88,6 +98,7 @@ class AnalyzeRequest(StrictModel):
     lr: Optional[float] = Field(None, gt=0)
     batch_size: Optional[int] = Field(None, ge=1)
     range: Optional[list[tuple[float, float]]] = Field(None, description="analysis and quadrature box")
+    committor: Optional[CommitterSpec] = Field(None, description="also the committor between two minima")
 
 
 class AnalyzeResponse(BaseModel):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from ...core.landscapes.catalog import catalog_listing
-from ...core.simulation.plan import landscape_of
+from ...core.errors import SpecError
+from ...core.simulation.plan import analysis_of, landscape_of
+from ...theory.landscape_analysis import analyze_landscape
 from ...theory.landscape_theory import landscape_theory
 from ...theory.markov_chains import analyze_markov_chain
 from ..deps import principal, state
@@ -39,7 +41,25 @@ def analyze(body: AnalyzeRequest, request: Request, owner: str = Depends(princip
             raise Problem(422, "Validation Error", "batch_size needs lr", "validation",
                           errors=[{"field": "lr", "message": "give lr with batch_size"}])
         temperature, lr = None, None
-    return landscape_theory(land, temperature, lr, body.range)
+    cm = body.committor
+    if cm is not None and temperature is None:
+        raise Problem(422, "Validation Error", "committor: needs temperature (or lr)", "validation",
+                      errors=[{"field": "committor", "message": "give temperature or lr with committor"}])
+    if cm is not None:
+        cap = limits.max_grid_points_1d if land.dim == 1 else limits.max_grid_points_2d
+        if cm.grid_points is not None and cm.grid_points > cap:
+            raise SpecError(f"exceeds the limit of {cap} grid points per axis", "committor.grid_points")
+    analysis = analysis_of(body.landscape, limits) if body.range is None else \
+        analyze_landscape(land, range=body.range)
+    if cm is not None:
+        k = len(analysis.minima)
+        for name, v in (("from", cm.from_), ("to", cm.to)):
+            if v >= k:
+                raise SpecError(f"the landscape has {k} minima (indices 0..{k - 1})", f"committor.{name}")
+        if cm.from_ == cm.to:
+            raise SpecError("'from' and 'to' must differ", "committor.to")
+    return landscape_theory(land, temperature, lr, body.range, analysis,
+                            (cm.from_, cm.to, cm.grid_points) if cm is not None else None)
 
 
 @router.post("/markov-chains/analyze", response_model=MarkovResponse, responses=ERRORS)
