@@ -187,3 +187,15 @@ def test_survival_curve_extends_to_the_censoring_horizon():
     assert s["survival"]["steps"] == [0.0, 3.0, 7.0, 200.0]
     assert s["survival"]["probability"] == [1.0, 0.75, 0.5, 0.5]
     assert s["median_steps"] == 7.0 and s["escaped"] == 2 and s["censored"] == 2
+
+
+def test_exact_2d_mfpt_is_never_negative_at_low_temperature():
+    """At beta*dL ~ 40 the grid solve loses precision; the answer must be None, never a negative time."""
+    from sgdlab.core.landscapes.formula import FormulaLandscape
+    from sgdlab.theory.exit_times import exact_mfpt_steps
+    from sgdlab.theory.landscape_analysis import analyze_landscape
+    land = FormulaLandscape("(x**2-1)**2 + (y**2-1)**2 + 0.2*x", ["x", "y"])
+    an = analyze_landscape(land)
+    for T in (0.5, 0.1, 0.025):
+        tau = exact_mfpt_steps(land, an, 0, 1, T, 0.05)
+        assert tau is None or tau > 0, (T, tau)

@@ -108,7 +108,15 @@ def _mfpt_2d(landscape: Landscape, start: np.ndarray, target: np.ndarray, radius
     dist = np.linalg.norm(mesh_points(nodes) - target, axis=1)
     inside = dist <= max(radius, float(dist.min()))  # a radius below the grid spacing keeps the nearest node
     gen = sqra_generator(values, [n[1] - n[0] for n in nodes], temperature)
-    tau = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0).reshape(values.shape)
+    flat = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0)
+    # at low temperature the rates span e^(ΔL/T) and the solve can lose all precision (even give negative
+    # times): accept the answer only when it is positive and solves its equations to a small relative residual
+    free = ~inside.reshape(-1)
+    residual = np.abs(gen @ flat + 1.0)[free]
+    scale = (abs(gen) @ np.abs(flat))[free] + 1.0
+    if not np.all(np.isfinite(flat)) or flat[free].min(initial=1.0) <= 0 or np.max(residual / scale, initial=0) > 1e-6:
+        return float("nan")
+    tau = flat.reshape(values.shape)
     return float(RegularGridInterpolator(nodes, tau)(start[None, :])[0])
 
 
