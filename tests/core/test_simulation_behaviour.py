@@ -132,3 +132,23 @@ def test_bad_specs_name_the_field(patch, field):
     with pytest.raises(SpecError) as e:
         plan_simulation(JobRequest.model_validate({**SPEC, **patch}))
     assert e.value.field == field, str(e.value)
+
+
+def _die(*args):
+    import os
+    os._exit(3)
+
+
+def test_local_executor_replaces_a_pool_whose_worker_died():
+    from sgdlab.core.simulation.hooks import NoHooks  # noqa: F401
+    from sgdlab.jobs.executors.local import WorkerDied
+    from sgdlab.jobs.work import JobWork
+    ex = LocalExecutor(1)
+    try:
+        work = JobWork(tasks=[(_die, ())], weights=[1.0], finish=None)
+        with pytest.raises(WorkerDied):
+            ex.run(work, "dies", lambda p: None, threading.Event(), time.time() + 60)
+        assert ex.ping()
+        assert _strip(_run_on(ex, SPEC))["histograms"]["final"]["counts"]     # and it works again
+    finally:
+        ex.close()

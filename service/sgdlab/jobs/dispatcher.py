@@ -76,6 +76,9 @@ class Dispatcher:
         ev = threading.Event()
         with self._lock:
             self._cancels[job.id] = ev
+        current = self.store.get(job.id)
+        if current is None or current.status != "running":  # cancelled between the claim and now
+            ev.set()
         started = time.time()
         if self.metrics:
             created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00")).timestamp()
@@ -118,7 +121,12 @@ class Dispatcher:
             with self._lock:
                 self._cancels.pop(job.id, None)
         if status != "cancelled":
-            self.store.finish(job.id, status, result, error)
+            try:
+                self.store.finish(job.id, status, result, error)
+            except Exception as e:  # a result the store cannot hold must not leave the job running forever
+                log.exception("could not store the result", extra={"job_id": job.id})
+                self.store.finish(job.id, "failed", None, failure_problem(
+                    "job-failed", "Job failed", f"the result could not be stored: {type(e).__name__}: {e}", 500))
         if self.metrics:
             self.metrics.job_duration.labels(kind=job.kind).observe(time.time() - started)
         log.info("job finished", extra={"job_id": job.id, "status": status, "seconds": round(time.time() - started, 3)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 import threading
 import time
@@ -42,6 +43,17 @@ CREATE TABLE IF NOT EXISTS artifacts (
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
+
+
+def json_safe(obj: Any) -> Any:
+    """A copy of a JSON-like structure with every non-finite float replaced by None."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def now_iso() -> str:
@@ -183,9 +195,9 @@ class JobStore:
             row = self._db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY seq LIMIT 1").fetchone()
             if row is None:
                 return None
-            self._db.execute("UPDATE jobs SET status='running', started_at=?, progress=0, attempts=attempts+1 "
-                             "WHERE id=? AND status='queued'", (now_iso(), row[0]))
-            return self.get(row[0])
+            cur = self._db.execute("UPDATE jobs SET status='running', started_at=?, progress=0, "
+                                   "attempts=attempts+1 WHERE id=? AND status='queued'", (now_iso(), row[0]))
+            return self.get(row[0]) if cur.rowcount == 1 else None
 
     def set_progress(self, job_id: str, progress: float) -> None:
         with self._lock:
@@ -193,7 +205,11 @@ class JobStore:
                              (min(max(progress, 0.0), 1.0), job_id))
 
     def finish(self, job_id: str, status: str, result: dict | None = None, error: dict | None = None) -> bool:
-        """Record the end of a running job; False when it was no longer running (e.g. cancelled meanwhile)."""
+        """Record the end of a running job; False when it was no longer running (e.g. cancelled meanwhile).
+
+        Non-finite numbers in a result become null (JSON has no NaN or infinity)."""
+        if result is not None:
+            result = json_safe(result)
         with self._lock:
             cur = self._db.execute(
                 "UPDATE jobs SET status=?, finished_at=?, result=?, error=?, progress=CASE WHEN ?='succeeded' "

@@ -19,7 +19,7 @@ class DataGeneratorSpec(StrictModel):
     n: int = Field(200, ge=1, description="number of data rows")
     dim: int = Field(1, ge=1, description="dimension of the inputs (and of w for regression)")
     noise: float = Field(0.1, ge=0, description="label noise (linear_regression) or cluster std (gaussian_mixture)")
-    components: int = Field(2, ge=1, description="gaussian_mixture: number of clusters")
+    components: int = Field(2, ge=1, description="gaussian_mixture: number of clusters (at most n)")
     separation: float = Field(2.0, ge=0, description="gaussian_mixture: distance of cluster centres from 0")
     seed: int = Field(0, ge=0, description="seed of the generator")
 

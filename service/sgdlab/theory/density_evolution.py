@@ -229,6 +229,11 @@ def _cdf_differences(edges: np.ndarray, means: np.ndarray, sigma: float) -> np.n
     return np.where(a > 0, ndtr(-a) - ndtr(-b), ndtr(b) - ndtr(a))
 
 
+def band_width(sigma: float, cell: float, cells: int) -> int:
+    """Target cells per source along one axis: those within TRUNCATION_SIGMAS of the mean, clipped to the grid."""
+    return int(min(cells, math.ceil(2.0 * TRUNCATION_SIGMAS * sigma / cell) + 2))
+
+
 def axis_kernel(means: np.ndarray, sigma: float, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-axis transition weights from N(means, sigma^2) to the cells of one axis, as a band per source.
 
@@ -240,7 +245,7 @@ def axis_kernel(means: np.ndarray, sigma: float, edges: np.ndarray) -> tuple[np.
     h = float(edges[1] - edges[0])
     lo = float(edges[0])
     half = TRUNCATION_SIGMAS * sigma
-    K = int(min(n, math.ceil(2.0 * half / h) + 2))
+    K = band_width(sigma, h, n)
     start = np.floor((means - half - lo) / h)
     start = np.clip(np.nan_to_num(start, nan=0.0, posinf=n, neginf=0.0), 0, n - K).astype(np.int64)
     cols = start[:, None] + np.arange(K)[None, :]

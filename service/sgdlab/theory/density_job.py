@@ -6,12 +6,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..core.dynamics.schedules import lr_at, lr_series
 from ..core.errors import LimitExceeded, SpecError
 from ..core.simulation.plan import analysis_of, landscape_of
 from ..limits import DEFAULT_LIMITS, Limits
 from ..spec import JobRequest
-from .density_evolution import TRUNCATION_SIGMAS, evolve_density, validate_evolution_steps, validate_grid_request
+from ..core.dynamics.inits import validate_init
+from .density_evolution import band_width, evolve_density, initial_from_spec, validate_evolution_steps, \
+    validate_grid_request
 
 DEFAULT_GRID_POINTS = {1: 400, 2: 80}
 
@@ -41,14 +45,29 @@ def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> DensityPl
     rng = (grid.range if grid is not None else None) or (hist.range if hist is not None else None)
     grid_ = validate_grid_request(land, points, rng, limits)
     snapshots = validate_evolution_steps(spec.steps, list(hist.snapshots) if hist is not None else [], 1, limits)
-    check_kernel_size(grid_, float(lr_series(dyn.lr, max(spec.steps, 1)).max()), dyn.batch_size, limits)
+    lrs = lr_series(dyn.lr, max(spec.steps, 1))
+    if not np.all(lrs > 0):
+        raise SpecError(f"the learning rate reaches {lrs.min():g} at step {int(np.argmin(lrs))}; density evolution "
+                        "needs lr > 0 at every step", "dynamics.lr")
+    check_kernel_size(grid_, float(lrs.max()), dyn.batch_size, limits)
+    analysis = analysis_of(spec.landscape, limits)
+    validate_init(spec.init, land.dim, len(analysis.minima))
+    initial_from_spec(grid_, _resolved_init(spec, analysis))      # a point or box off the grid is a 422 now
     return DensityPlan(spec=spec, points=points, range=rng, snapshots=snapshots, limits=limits)
+
+
+def _resolved_init(spec: JobRequest, analysis) -> dict | None:
+    """The init block with {"minimum": k} replaced by the minimum's location."""
+    init = spec.init.model_dump(exclude_none=True) if spec.init is not None else None
+    if init is not None and "minimum" in init:
+        init = {"point": [float(x) for x in analysis.minima[init["minimum"]].location]}
+    return init
 
 
 def check_kernel_size(grid, lr_max: float, batch_size: int, limits: Limits) -> None:
     """Refuse at submission a grid whose Gaussian kernel (cut at TRUNCATION_SIGMAS) would exceed the bound."""
     sigma = lr_max / math.sqrt(batch_size)
-    width = [min(n, 2 * math.ceil(TRUNCATION_SIGMAS * sigma / float(h)) + 1) for n, h in zip(grid.shape, grid.spacing)]
+    width = [band_width(sigma, float(h), n) for n, h in zip(grid.shape, grid.spacing)]
     entries = grid.size * math.prod(width)
     if entries > limits.max_kernel_entries:
         raise LimitExceeded("grid.points", "max_kernel_entries", limits.max_kernel_entries, entries)
@@ -57,10 +76,8 @@ def check_kernel_size(grid, lr_max: float, batch_size: int, limits: Limits) -> N
 def run_density(plan: DensityPlan, hooks) -> dict[str, Any]:
     """Evolve the density (one task); progress and cancellation through the executor's hooks."""
     spec = plan.spec
-    land = landscape_of(spec.landscape)
-    init = spec.init.model_dump(exclude_none=True) if spec.init is not None else None
-    if init is not None and "minimum" in init:
-        init = {"point": list(analysis_of(spec.landscape).minima[init["minimum"]].location)}
+    land = landscape_of(spec.landscape, plan.limits)
+    init = _resolved_init(spec, analysis_of(spec.landscape, plan.limits))
     evo = evolve_density(land, lambda t: lr_at(spec.dynamics.lr, t, spec.steps), spec.dynamics.batch_size,
                          plan.points, plan.range, init, spec.steps, plan.snapshots,
                          progress=lambda f: hooks.progress(0, f), should_cancel=hooks.cancelled, limits=plan.limits)
@@ -73,6 +90,6 @@ def finish_density(plan: DensityPlan, results: list, seconds: float, job_id: str
     evolved = results[0]
     return {"job_id": job_id, "kind": "density_evolution", "seed": spec.seed,
             "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
-            "landscape": analysis_of(spec.landscape).to_dict(), **evolved,
+            "landscape": analysis_of(spec.landscape, plan.limits).to_dict(), **evolved,
             "performance": {"seconds": seconds, "grid_cells": len(evolved["stationary"]["density"]),
                             "steps": spec.steps}}

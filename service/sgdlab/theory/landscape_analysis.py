@@ -14,6 +14,7 @@ from sgdlab.theory.critical_points_1d import critical_points_1d
 from sgdlab.theory.grids import range_scale, resolve_range
 
 NEAREST_PAIRS = 3  # above 2-D, saddles are sought between each minimum and its nearest few
+MAX_SADDLE_PAIRS = 64  # pairs of minima searched for a saddle, closest first (bounds the analysis cost)
 
 
 @dataclass
@@ -176,10 +177,15 @@ def _dedupe_saddles(landscape: Landscape, found: list[tuple[np.ndarray, tuple[in
 
 def _find_saddles(landscape: Landscape, ranges, minima_x: list[np.ndarray],
                   guesses: dict[tuple[int, int], np.ndarray | None]) -> list[Saddle]:
-    """For each candidate pair: Newton from the guess (if any), else the string method; keep connected saddles."""
+    """For each candidate pair: Newton from the guess (if any), else the string method; keep connected saddles.
+
+    At most MAX_SADDLE_PAIRS pairs, the closest first: on landscapes with very many minima (Rastrigin) the
+    barriers between far-apart or numerous pairs are left out rather than making the analysis take minutes."""
     scale = range_scale(ranges)
     found = []
-    for (a, b), guess in sorted(guesses.items(), key=lambda kv: kv[0]):
+    by_distance = sorted(guesses.items(), key=lambda kv: (float(np.linalg.norm(minima_x[kv[0][0]] -
+                                                                                minima_x[kv[0][1]])), kv[0]))
+    for (a, b), guess in sorted(by_distance[:MAX_SADDLE_PAIRS], key=lambda kv: kv[0]):
         x = nd.index1_saddle(landscape, guess, ranges, 0.02 * scale) if guess is not None else None
         connects = nd.saddle_connects(landscape, x, minima_x, scale) if x is not None else None
         if connects is None:

@@ -20,8 +20,11 @@ def _unknown(kind: str, name: str, known) -> Problem:
 
 
 @router.get("/plots/{name}.{fmt}", responses={**ERRORS, 200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
-def get_plot(job_id: str, name: str, fmt: Literal["svg", "png"], request: Request, owner: str = Depends(principal)):
-    """A plot of a finished job: histogram, basins, survival, loss_trace, trajectories, arrival."""
+def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = Depends(principal)):
+    """A plot of a finished job: histogram, basins, survival, loss_trace, trajectories, arrival (.svg or .png)."""
+    if fmt not in plots.MEDIA_TYPES:
+        owned_job(request, job_id, owner)
+        raise _unknown("plot format", fmt, tuple(plots.MEDIA_TYPES))
     if name not in plots.PLOT_NAMES:
         owned_job(request, job_id, owner)
         raise _unknown("plot", name, plots.PLOT_NAMES)

@@ -80,8 +80,8 @@ class MinibatchSGD(Method):
         super().__init__(landscape, dynamics, block)
         self.n_samples = landscape.n_samples
         self.replacement = dynamics.replacement
-        if not self.replacement and self.batch_size > self.n_samples:
-            raise SpecError(f"without replacement batch_size must be at most the {self.n_samples} data rows",
+        if self.batch_size > self.n_samples:
+            raise SpecError(f"minibatch_sgd: batch_size must be at most the {self.n_samples} data rows",
                             "dynamics.batch_size")
         self.per_epoch = self.n_samples // self.batch_size
         self.perm: np.ndarray | None = None

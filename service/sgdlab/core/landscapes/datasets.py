@@ -94,4 +94,6 @@ def generate(data: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> Columns:
         raise LimitExceeded("data.n", "max_data_rows", limits.max_data_rows, spec.n)
     if spec.dim + 1 > limits.max_data_columns:
         raise LimitExceeded("data.dim", "max_data_columns", limits.max_data_columns, spec.dim + 1)
+    if spec.generator == "gaussian_mixture" and spec.components > spec.n:
+        raise SpecError(f"at most one component per data row (n={spec.n})", "data.components")
     return GENERATORS[spec.generator](spec)

@@ -9,7 +9,7 @@ from ..observers.first_passage import FirstPassageObserver
 from ..observers.histograms import HistogramObserver
 from ..observers.loss_trace import LossTraceObserver
 from ..observers.trajectories import TrajectoryObserver
-from .plan import LOSS_TRACE_SUBSAMPLE, SimulationPlan, landscape_of
+from .plan import LOSS_TRACE_BUDGET, LOSS_TRACE_SUBSAMPLE, SimulationPlan, landscape_of
 
 
 def histogram_binning(plan: SimulationPlan) -> Binning:
@@ -41,8 +41,10 @@ def observers_for(plan: SimulationPlan, shard_offset: int = 0) -> dict:
         out["exit_times"] = FirstPassageObserver(plan.exit_target, plan.exit_radius, plan.analysis.basin_of,
                                                  obs.exit_times.from_)
     if obs.loss_trace is not None:
-        out["loss_trace"] = LossTraceObserver(landscape_of(spec.landscape).loss, spec.steps, obs.loss_trace.every,
-                                              LOSS_TRACE_SUBSAMPLE)
+        points = spec.steps // obs.loss_trace.every + 2
+        subsample = int(min(LOSS_TRACE_SUBSAMPLE, max(16, LOSS_TRACE_BUDGET // (points * len(plan.shards)))))
+        out["loss_trace"] = LossTraceObserver(landscape_of(spec.landscape, plan.limits).loss, spec.steps,
+                                              obs.loss_trace.every, subsample)
     if obs.trajectories is not None and shard_offset < obs.trajectories.count:
         out["trajectories"] = TrajectoryObserver(obs.trajectories.count, spec.steps, obs.trajectories.every,
                                                  shard_offset)

@@ -21,31 +21,30 @@ from ..errors import LimitExceeded, SpecError
 from ..landscapes.base import FiniteSumLandscape, Landscape
 from .shards import shard_layout
 
-LOSS_TRACE_SUBSAMPLE = 2048  # losses kept per shard and trace point for the quantiles
+LOSS_TRACE_SUBSAMPLE = 2048  # losses kept per shard and trace point for the quantiles (at most)
+LOSS_TRACE_BUDGET = 20_000_000  # losses kept for quantiles over all shards and points (memory bound)
+MAX_COORDINATE = 1e12  # ranges beyond this are a typo, and their bin widths lose all precision
 ANALYSIS_GRID_FINITE_SUM_2D = 61  # analysis grid nodes per axis for 2-D finite sums
 
 
 @lru_cache(maxsize=32)
-def _landscape_from_json(spec_json: str) -> Landscape:
+def _landscape_from_json(spec_json: str, limits_json: str) -> Landscape:
     from ..landscapes.build import build_landscape
-    return build_landscape(LandscapeSpec.model_validate_json(spec_json))
+    return build_landscape(LandscapeSpec.model_validate_json(spec_json), Limits.model_validate_json(limits_json))
 
 
 def landscape_of(spec: LandscapeSpec, limits: Limits = DEFAULT_LIMITS) -> Landscape:
     """Build (or reuse, per process) the landscape of a spec; SpecError fields are prefixed with `landscape`."""
-    from ..landscapes.build import build_landscape
     try:
-        if limits == DEFAULT_LIMITS:
-            return _landscape_from_json(spec.model_dump_json())
-        return build_landscape(spec, limits)
+        return _landscape_from_json(spec.model_dump_json(), limits.model_dump_json())
     except SpecError as e:
         raise e.at("landscape") from None
 
 
 @lru_cache(maxsize=32)
-def _analysis_from_json(spec_json: str):
+def _analysis_from_json(spec_json: str, limits_json: str):
     from ...theory.landscape_analysis import analyze_landscape
-    land = _landscape_from_json(spec_json)
+    land = _landscape_from_json(spec_json, limits_json)
     grid_points = None
     if isinstance(land, FiniteSumLandscape) and land.dim == 2:
         grid_points = ANALYSIS_GRID_FINITE_SUM_2D  # every loss evaluation costs a pass over the data
@@ -55,7 +54,7 @@ def _analysis_from_json(spec_json: str):
 def analysis_of(spec: LandscapeSpec, limits: Limits = DEFAULT_LIMITS):
     """The landscape's analysis (minima, saddles, barriers, basin map), cached per process by spec."""
     landscape_of(spec, limits)  # validates with these limits (and raises field-prefixed errors)
-    return _analysis_from_json(spec.model_dump_json())
+    return _analysis_from_json(spec.model_dump_json(), limits.model_dump_json())
 
 
 @dataclass
@@ -63,6 +62,7 @@ class SimulationPlan:
     """Everything a shard needs besides its index: the spec, the analysis, ranges, bins and the shard layout."""
 
     spec: JobRequest
+    limits: Limits
     dim: int
     analysis: Any                       # sgdlab.theory.landscape_analysis.LandscapeAnalysis
     hist_range: list[tuple[float, float]]
@@ -105,8 +105,10 @@ def _check_range(rng: list | None, dim: int, field_name: str, default: list) -> 
     if len(rng) != dim:
         raise SpecError(f"give one [lo, hi] per dimension ({dim})", field_name)
     for k, (lo, hi) in enumerate(rng):
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise SpecError(f"axis {k}: need finite lo < hi, got [{lo}, {hi}]", field_name)
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi and math.isfinite(hi - lo)
+                and max(abs(lo), abs(hi)) <= MAX_COORDINATE):
+            raise SpecError(f"axis {k}: need finite lo < hi within +-{MAX_COORDINATE:g}, got [{lo}, {hi}]",
+                            field_name)
     return [tuple(map(float, r)) for r in rng]
 
 
@@ -166,7 +168,17 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> Simula
             init_box = land.default_range
         default_box = init_box if init_box and all(hi > lo for lo, hi in init_box) else hist_range
         arrival_range = _check_range(obs.arrival.range, dim, "observe.arrival.range", default_box)
-    plan = SimulationPlan(spec=spec, dim=dim, analysis=analysis, hist_range=hist_range, hist_bins=hist_bins,
+    cells = math.prod(hist_bins) if dim <= 2 else sum(hist_bins)           # joint bins, or marginals
+    n_hist = (len(h.snapshots) + 1 + (h.time_average is not None)) * cells if h else 0
+    if n_hist > limits.max_histogram_values:
+        raise LimitExceeded("observe.histogram", "max_histogram_values", limits.max_histogram_values, n_hist)
+    if obs.trajectories is not None:
+        values = obs.trajectories.count * (spec.steps // obs.trajectories.every + 2) * dim
+        if values > limits.max_trajectory_values:
+            raise LimitExceeded("observe.trajectories", "max_trajectory_values", limits.max_trajectory_values,
+                                values)
+    plan = SimulationPlan(spec=spec, limits=limits, dim=dim, analysis=analysis, hist_range=hist_range,
+                          hist_bins=hist_bins,
                           arrival_bins=arrival_bins, arrival_range=arrival_range,
                           shards=shard_layout(spec.particles))
     if obs.exit_times is not None:

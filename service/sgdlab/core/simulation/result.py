@@ -9,6 +9,7 @@ import numpy as np
 
 from ..dynamics.schedules import final_lr
 from ..observers.first_passage import NOT_TRACKED
+from ..landscapes.base import FiniteSumLandscape
 from .plan import SimulationPlan, landscape_of
 
 
@@ -20,23 +21,51 @@ def _json_float(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+GIBBS_FINITE_SUM_BUDGET = 2e9  # loss evaluations x data rows the Gibbs comparison may spend on a finite sum
+
+
 def temperature_and_beta(plan: SimulationPlan) -> tuple[float, float | None]:
-    """T = lr/(2B) and beta = 2B/lr at the last step (schedule-aware); gradient descent has T = 0, beta = None."""
+    """T = lr/(2B) and beta = 2B/lr at the last step (schedule-aware); T = 0 and beta = None for gradient descent
+    and whenever the last learning rate is 0 or so small that beta is not a finite number."""
     dyn = plan.spec.dynamics
     if dyn.method == "gradient_descent":
         return 0.0, None
     lr = final_lr(dyn.lr, plan.spec.steps)
-    return lr / (2 * dyn.batch_size), 2 * dyn.batch_size / lr
+    if not lr > 0:
+        return 0.0, None
+    beta = 2 * dyn.batch_size / lr
+    return lr / (2 * dyn.batch_size), (beta if math.isfinite(beta) else None)
+
+
+def _gibbs_block(plan: SimulationPlan, land, out: dict, states: dict, observers: dict, beta: float) -> dict:
+    """The Gibbs comparison: on the histogram's bins in 1-D/2-D, basin-level otherwise or when too costly."""
+    from ...theory.gibbs import gibbs_basin_fractions, gibbs_comparison
+    spec = plan.spec
+    fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])] or None
+    lr_end = final_lr(spec.dynamics.lr, spec.steps)
+    cost = 0.0
+    if "histograms" in states and isinstance(land, FiniteSumLandscape) and land.dim <= 2:
+        cost = float(np.prod(plan.hist_bins[: land.dim])) * 36 * land.n_samples
+    if "histograms" in states and cost <= GIBBS_FINITE_SUM_BUDGET:
+        return gibbs_comparison(land, plan.analysis, observers["histograms"].binning.edges,
+                                states["histograms"]["final"], beta, fractions, lr=lr_end)
+    theory = gibbs_basin_fractions(land, plan.analysis, beta)
+    block = {"beta_theory": beta, "beta_fit": None, "beta_fit_stderr": None, "kl_divergence": None,
+             "total_variation": None, "chi2_pvalue": None, "basin_fractions_theory": theory, "density_theory": None,
+             "note": "basin-level comparison only: " + ("no histogram was observed" if "histograms" not in states
+                                                        else "the bins x data rows exceed the quadrature budget")}
+    if fractions is not None:
+        block["basin_total_variation"] = 0.5 * float(np.abs(np.subtract(fractions, theory)).sum())
+    return block
 
 
 def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, seconds: float | None = None) -> dict:
     """The result document of a finished simulation job."""
     from ...theory import exit_times as et
-    from ...theory.gibbs import gibbs_comparison
 
     spec = plan.spec
     states, observers = merged["states"], merged["observers"]
-    land = landscape_of(spec.landscape)
+    land = landscape_of(spec.landscape, plan.limits)
     T, beta = temperature_and_beta(plan)
     out: dict[str, Any] = {
         "job_id": job_id, "kind": "simulation", "seed": spec.seed,
@@ -52,11 +81,8 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
         out["basins"] = observers["basins"].summarise(states["basins"])
     if "arrival" in states:
         out["arrival"] = observers["arrival"].summarise(states["arrival"])
-    if spec.observe.gibbs and beta is not None and "histograms" in states:
-        fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])] or None
-        out["gibbs"] = gibbs_comparison(land, plan.analysis, observers["histograms"].binning.edges,
-                                        states["histograms"]["final"], beta, fractions,
-                                        lr=final_lr(spec.dynamics.lr, spec.steps))
+    if spec.observe.gibbs and beta is not None:
+        out["gibbs"] = _gibbs_block(plan, land, out, states, observers, beta)
     if "exit_times" in states:
         e = spec.observe.exit_times
         lr_end = final_lr(spec.dynamics.lr, spec.steps)
@@ -65,8 +91,9 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
         kramers = exact = None
         if T > 0:
             kramers = et.kramers_steps(plan.analysis, e.from_, e.to, T, lr_end)
+            # on the analysis box (the landscape's own range), never the histogram's plotting range
             exact = et.exact_mfpt_steps(land, plan.analysis, e.from_, e.to, T, lr_end, plan.exit_radius,
-                                        plan.hist_range)
+                                        plan.analysis.range)
         summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, kramers, exact)
         summary["radius"] = plan.exit_radius
         summary["not_tracked"] = int(all_times.size - times.size)   # particles that did not start in `from`

@@ -7,12 +7,17 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
 from ..work import JobWork
 from .polling import wait_for_tasks
 
-REPORT_EVERY = 0.2  # seconds between a worker's progress writes and cancel reads
+REPORT_EVERY = 0.2
+
+
+class WorkerDied(RuntimeError):
+    """A worker process died mid-job; the job fails, the pool is replaced."""  # seconds between a worker's progress writes and cancel reads
 
 
 class ManagerHooks:
@@ -83,15 +88,36 @@ class LocalExecutor:
         self.workers = workers
         self.manager = self.ctx.Manager()
         self.board = self.manager.dict()
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=self.ctx, initializer=_init_worker)
+        self._pool_lock = threading.Lock()
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.ctx, initializer=_init_worker)
         # start every worker now, so the first job does not pay for process start-up
-        for f in [self.pool.submit(_warm_up) for _ in range(workers)]:
+        for f in [pool.submit(_warm_up) for _ in range(self.workers)]:
             f.result()
+        return pool
+
+    def _replace_broken_pool(self, broken: ProcessPoolExecutor) -> None:
+        """A worker died (e.g. killed for memory): the pool is unusable, so start a new one (once)."""
+        with self._pool_lock:
+            if self.pool is broken:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool()
 
     def run(self, work: JobWork, job_id: str, on_progress: Callable[[float], None], cancel: threading.Event,
             deadline: float) -> list:
+        pool = self.pool
+        try:
+            return self._run(pool, work, job_id, on_progress, cancel, deadline)
+        except BrokenProcessPool:
+            self._replace_broken_pool(pool)
+            raise WorkerDied("a worker process died while running this job (out of memory?); the pool was "
+                             "restarted") from None
+
+    def _run(self, pool, work: JobWork, job_id: str, on_progress, cancel, deadline) -> list:
         board = self.board
-        futures = [self.pool.submit(_call, fn, args, ManagerHooks(board, job_id, i))
+        futures = [pool.submit(_call, fn, args, ManagerHooks(board, job_id, i))
                    for i, (fn, args) in enumerate(work.tasks)]
 
         def stop_all():
@@ -105,9 +131,17 @@ class LocalExecutor:
         return [f.result() for f in futures]
 
     def call(self, fn, *args):
-        return self.pool.submit(fn, *args).result()
+        pool = self.pool
+        try:
+            return pool.submit(fn, *args).result()
+        except BrokenProcessPool:
+            self._replace_broken_pool(pool)
+            raise WorkerDied("a worker process died while finishing this job; the pool was restarted") from None
 
     def ping(self) -> bool:
+        pool = self.pool
+        if getattr(pool, "_broken", False):
+            self._replace_broken_pool(pool)
         return not getattr(self.pool, "_broken", False) and not getattr(self.pool, "_shutdown_thread", False)
 
     def close(self) -> None:
