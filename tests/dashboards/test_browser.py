@@ -86,7 +86,6 @@ def test_submit_watch_and_see_plots(page, live_api):
     assert "β fitted" in numbers and "mean exit time" in numbers
     assert page.inner_text("#basin-table tbody").count("\n") >= 1  # two basins
     page.screenshot(path=str(SCREENSHOTS / "02-job.png"), full_page=True)
-    page.screenshot(path=str(SCREENSHOTS / "03-job-page.png"), full_page=True)
     if os.environ.get("SGDLAB_UPDATE_README_SCREENSHOT"):    # the committed README picture, only on request
         page.screenshot(path=str(README_SHOT), full_page=True)
     page.goto(live_api + "/dashboard")
