@@ -73,6 +73,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         proc, url = start_server(d, a.max_queue)
         try:
+            # baseline in the same run: one client, one submission at a time, on the idle service
+            base = asyncio.run(run(url, 1, 20))
+            base_p50 = sorted(l for _, l, *_ in base)[len(base) // 2] * 1000
+            for _, _, job_id, _ in base:
+                while httpx.get(f"{url}/v1/jobs/{job_id}", timeout=30).json()["status"] in ("queued", "running"):
+                    time.sleep(0.2)
             t0 = time.perf_counter()
             out = asyncio.run(run(url, a.clients, a.per_client))
             wall = time.perf_counter() - t0
@@ -97,12 +103,14 @@ def main() -> None:
             proc.wait(30)
     unexpected = {k: v for k, v in codes.items() if k not in (202, 429)}
     print(f"{len(out)} submissions from {a.clients} clients in {wall:.2f} s ({len(out) / wall:.0f}/s)")
-    print(f"submission latency p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, max {lat[-1] * 1000:.1f} ms")
+    print(f"submission latency p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, max {lat[-1] * 1000:.1f} ms; "
+          f"baseline (1 client, idle) p50 {base_p50:.1f} ms; ratio p50/baseline {p(0.5) / base_p50:.0f}x")
     print(f"status codes: {dict(codes)} (429 = queue full, max_queue={a.max_queue}; all carry Retry-After: "
           f"{not bad_429})")
     print(f"accepted {len(accepted)}: {dict(statuses)}; still pending {len(pending)}; all done after {drained:.1f} s")
     ok = not unexpected and not bad_429 and not pending and statuses.get("succeeded", 0) == len(accepted)
     print("RESULT " + json.dumps({"submissions": len(out), "p50_ms": round(p(0.5), 1), "p99_ms": round(p(0.99), 1),
+                                  "baseline_p50_ms": round(base_p50, 1),
                                   "codes": dict(codes), "accepted": len(accepted), "succeeded": statuses["succeeded"],
                                   "lost": len(pending), "ok": ok}))
     if not ok:

@@ -208,14 +208,14 @@ class JobStore:
         """Record the end of a running job; False when it was no longer running (e.g. cancelled meanwhile).
 
         Non-finite numbers in a result become null (JSON has no NaN or infinity)."""
-        if result is not None:
-            result = json_safe(result)
+        # serialise outside the lock: a large result must not stall every other request on the store
+        result_text = json.dumps(json_safe(result), allow_nan=False) if result is not None else None
+        error_text = json.dumps(error) if error is not None else None
         with self._lock:
             cur = self._db.execute(
                 "UPDATE jobs SET status=?, finished_at=?, result=?, error=?, progress=CASE WHEN ?='succeeded' "
                 "THEN 1 ELSE progress END WHERE id=? AND status='running'",
-                (status, now_iso(), json.dumps(result, allow_nan=False) if result is not None else None,
-                 json.dumps(error) if error is not None else None, status, job_id))
+                (status, now_iso(), result_text, error_text, status, job_id))
             return cur.rowcount == 1
 
     def cancel(self, job_id: str) -> bool:
