@@ -98,7 +98,9 @@ class Dispatcher:
             work = make_work(spec, self.settings.limits)
             results = self.executor.run(work, job.id, on_progress, ev,
                                         started + self.settings.limits.job_wall_seconds)
-            result = self.executor.call(work.finish, results, time.time() - started, job.id)
+            deadline = started + self.settings.limits.job_wall_seconds
+            result = self.executor.call(work.finish, results, time.time() - started, job.id,
+                                        timeout=max(1.0, deadline - time.time()))
             status = "succeeded"
             if self.metrics:
                 self.metrics.particle_steps.inc(work.particle_steps or result.get("performance", {}).get(

@@ -15,7 +15,7 @@ class Executor(Protocol):
             cancel: threading.Event, deadline: float) -> list:
         """The task results in task order; raises Cancelled when cancelled, WallTimeExceeded past the deadline."""
 
-    def call(self, fn: Callable, *args) -> object:
+    def call(self, fn: Callable, *args, timeout: float | None = None) -> object:
         """Run fn(*args) on a worker and return its value (keeps heavy finishing work off the API process)."""
 
     def ping(self) -> bool:

@@ -11,6 +11,7 @@ import time
 from typing import Callable
 
 from ..work import JobWork
+from . import WallTimeExceeded
 from .polling import wait_for_tasks
 
 REPORT_EVERY = 0.5
@@ -70,8 +71,14 @@ class DaskExecutor:
                        stop_all)
         return self.client.gather(futures)
 
-    def call(self, fn, *args):
-        return self.client.submit(fn, *args, pure=False).result()
+    def call(self, fn, *args, timeout: float | None = None):
+        from distributed import TimeoutError as DaskTimeout
+        future = self.client.submit(fn, *args, pure=False)
+        try:
+            return future.result(timeout=timeout)
+        except (DaskTimeout, TimeoutError):
+            self.client.cancel([future])
+            raise WallTimeExceeded("the job ran past its wall time while building its result") from None
 
     def ping(self) -> bool:
         try:

@@ -7,10 +7,12 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
 from ..work import JobWork
+from . import WallTimeExceeded
 from .polling import wait_for_tasks
 
 REPORT_EVERY = 0.2
@@ -130,10 +132,12 @@ class LocalExecutor:
                        lambda f: f.done(), on_progress, cancel, deadline, stop_all)
         return [f.result() for f in futures]
 
-    def call(self, fn, *args):
+    def call(self, fn, *args, timeout: float | None = None):
         pool = self.pool
         try:
-            return pool.submit(fn, *args).result()
+            return pool.submit(fn, *args).result(timeout=timeout)
+        except FuturesTimeout:
+            raise WallTimeExceeded("the job ran past its wall time while building its result") from None
         except BrokenProcessPool:
             self._replace_broken_pool(pool)
             raise WorkerDied("a worker process died while finishing this job; the pool was restarted") from None
