@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..spec.base import StrictModel
 from ..spec.landscape import LandscapeSpec
+from ..spec.observe import BasinPairSpec
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -80,14 +81,10 @@ class Catalog(BaseModel):
     landscapes: list[CatalogEntry]
 
 
-class CommitterSpec(StrictModel):
+class CommitterSpec(BasinPairSpec):
     """q(w) = P(reach minimum `to` before minimum `from` | start at w), on a grid (1-D and 2-D; needs T)."""
 
-    from_: int = Field(0, ge=0, alias="from")
-    to: int = Field(1, ge=0)
     grid_points: Optional[int] = Field(None, ge=8, description="nodes per axis (default 2001 in 1-D, 101 in 2-D)")
-
-    model_config = {"populate_by_name": True, "extra": "forbid"}
 
 
 class AnalyzeRequest(StrictModel):

@@ -21,12 +21,17 @@ class HistogramSpec(StrictModel):
     time_average: Optional[TimeAverageSpec] = None
 
 
-class ExitTimesSpec(StrictModel):
+class BasinPairSpec(StrictModel):
+    """Two minima by index (as in result.landscape.minima): `from` and `to`."""
+
     from_: int = Field(0, ge=0, alias="from")
     to: int = Field(1, ge=0)
-    radius: Optional[float] = Field(None, gt=0, description="target radius around minimum `to`")
 
     model_config = {"populate_by_name": True, "extra": "forbid"}
+
+
+class ExitTimesSpec(BasinPairSpec):
+    radius: Optional[float] = Field(None, gt=0, description="target radius around minimum `to`")
 
 
 class ArrivalSpec(StrictModel):
