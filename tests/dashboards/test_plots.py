@@ -111,3 +111,14 @@ def test_renders_from_threads_concurrently(result_1d, result_2d):
     with ThreadPoolExecutor(2) as pool:
         parallel = list(pool.map(lambda job: render_plot(job[0], job[1], "svg"), jobs))
     assert parallel == serial
+
+
+def test_histogram_above_2d_draws_one_marginal_per_coordinate():
+    from sgdlab.core.simulation.run import simulate
+    result = simulate({"landscape": {"builtin": "quadratic", "params": {"dim": 3}}, "particles": 2000, "steps": 50,
+                       "observe": {"histogram": {"bins": 30}}})
+    assert result["histograms"]["final"]["layout"] == "marginal"
+    png = render_plot("histogram", result, "png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    svg = render_plot("histogram", result, "svg").decode()
+    assert all(f">w{k}<" in svg or f"w{k}" in svg for k in (1, 2, 3))

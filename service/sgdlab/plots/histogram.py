@@ -93,12 +93,39 @@ def draw_histogram_2d(fig: Figure, result: dict) -> None:
     ax.legend(loc="upper right", fontsize=7)
 
 
+MAX_MARGINAL_PANELS = 12
+
+
+def draw_histogram_marginals(fig: Figure, result: dict) -> None:
+    """Above 2-D: one panel per coordinate with its marginal density (the first MAX_MARGINAL_PANELS)."""
+    final = _final_histogram(result)
+    edges = [np.asarray(e, dtype=float) for e in final["edges"]]
+    width = max(len(e) - 1 for e in edges)
+    density = np.asarray(final["density"], dtype=float).reshape(len(edges), width)
+    shown = min(len(edges), MAX_MARGINAL_PANELS)
+    cols = min(3, shown)
+    rows = -(-shown // cols)
+    for k in range(shown):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        e = edges[k]
+        ax.stairs(density[k, : len(e) - 1], e, fill=True, alpha=0.5, color="tab:blue")
+        for m in (result.get("landscape") or {}).get("minima", []):
+            ax.axvline(m["location"][k], color="black", linestyle="--", linewidth=0.5, alpha=0.5)
+        ax.set_xlabel(f"w{k + 1}")
+        ax.set_ylabel("density")
+        ax.tick_params(labelsize=7)
+    title = "Marginal densities of the particles (dashed: minima)"
+    if shown < len(edges):
+        title += f"; first {shown} of {len(edges)} coordinates"
+    fig.suptitle(title)
+
+
 def draw_histogram(fig: Figure, result: dict) -> None:
-    """1-D or 2-D histogram plot, by the landscape's dimension."""
+    """1-D or 2-D histogram plot by the landscape's dimension; per-coordinate marginals above."""
     dim = result_dim(result)
     if dim == 1:
         draw_histogram_1d(fig, result)
     elif dim == 2:
         draw_histogram_2d(fig, result)
     else:
-        raise PlotUnavailable("histogram", f"no histogram plot for a {dim}-D landscape (use the tables)")
+        draw_histogram_marginals(fig, result)
