@@ -44,6 +44,22 @@ def test_dask_matches_local_executor():
     assert progress and progress[-1] == 1.0
 
 
+def test_dask_reports_progress_within_a_single_task():
+    """A density-evolution job is one task: its progress must still move between 0 and 1."""
+    from sgdlab.jobs.executors.dask import DaskExecutor
+
+    spec = {"kind": "density_evolution", "landscape": {"builtin": "double_well"}, "dynamics": {"lr": 0.01},
+            "steps": 60_000, "grid": {"points": 600}}
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        dask = DaskExecutor(cl.scheduler_address)
+        try:
+            _, progress = _run(dask, spec)
+        finally:
+            dask.close()
+    assert any(0.0 < p < 1.0 for p in progress), progress[:20]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+
+
 def test_dask_cancel_stops_the_job():
     from sgdlab.core.errors import Cancelled
     from sgdlab.jobs.executors.dask import DaskExecutor

@@ -1,7 +1,8 @@
 """The Dask executor: shards go to a distributed cluster (a real scheduler and real workers).
 
 Cancellation is a named `distributed.Event` that each shard polls between chunks (at most every REPORT_EVERY
-seconds), plus cancelling the futures. Progress is reported per finished shard (16 shards at most per job).
+seconds), plus cancelling the futures. Progress goes the other way through a named `distributed.Queue`: each
+shard puts (task, fraction) at most every REPORT_EVERY seconds and the executor drains it while it waits.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ def _event_name(job_id: str) -> str:
     return f"sgdlab-cancel-{job_id}"
 
 
+def _queue_name(job_id: str) -> str:
+    return f"sgdlab-progress-{job_id}"
+
+
 class DaskHooks:
     """Shard hooks that read the job's cancellation Event from the scheduler (rate-limited)."""
 
@@ -35,7 +40,8 @@ class DaskHooks:
             return
         self._last = now
         try:
-            from distributed import Event
+            from distributed import Event, Queue
+            Queue(_queue_name(self.job_id)).put((self.task, fraction))
             self._cancelled = Event(_event_name(self.job_id)).is_set()
         except Exception:  # the scheduler is busy: keep running, ask again later
             pass
@@ -57,19 +63,40 @@ class DaskExecutor:
 
     def run(self, work: JobWork, job_id: str, on_progress: Callable[[float], None], cancel: threading.Event,
             deadline: float) -> list:
-        from distributed import Event
+        from distributed import Event, Queue
         stop = Event(_event_name(job_id), client=self.client)
         stop.clear()
+        progress_queue = Queue(_queue_name(job_id), client=self.client)
+        fractions = [0.0] * len(work.tasks)
         futures = [self.client.submit(_call, fn, args, DaskHooks(job_id, i), pure=False)
                    for i, (fn, args) in enumerate(work.tasks)]
+
+        drained = [0.0]
+
+        def progress_of(i: int) -> float:
+            if time.monotonic() - drained[0] > 0.2:  # drain once per poll of the wait loop
+                drained[0] = time.monotonic()
+                try:
+                    while progress_queue.qsize():
+                        for task, fraction in progress_queue.get(batch=True, timeout=1):
+                            fractions[task] = max(fractions[task], float(fraction))
+                except Exception:
+                    pass
+            return fractions[i]
 
         def stop_all():
             stop.set()
             self.client.cancel(futures)
 
-        wait_for_tasks(futures, work.weights, lambda i: 0.0, lambda f: f.done(), on_progress, cancel, deadline,
-                       stop_all)
-        return self.client.gather(futures)
+        try:
+            wait_for_tasks(futures, work.weights, progress_of, lambda f: f.done(), on_progress, cancel, deadline,
+                           stop_all)
+            return self.client.gather(futures)
+        finally:
+            try:
+                progress_queue.close()
+            except Exception:
+                pass
 
     def call(self, fn, *args, timeout: float | None = None):
         from distributed import TimeoutError as DaskTimeout
