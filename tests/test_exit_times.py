@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import binom
 
 from sgdlab.core.landscapes.base import Landscape
 from sgdlab.core.landscapes.catalog import build_builtin

@@ -4,7 +4,6 @@ live responses, and every request the client sends validates against the live /o
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 import uuid
 

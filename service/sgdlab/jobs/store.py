@@ -7,7 +7,6 @@ import json
 import math
 import sqlite3
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -251,11 +250,3 @@ class JobStore:
     def put_artifact(self, job_id: str, name: str, content_type: str, body: bytes) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?)", (job_id, name, content_type, body))
-
-    def oldest_queued_age(self) -> float:
-        """Not used for scheduling; a convenience for metrics (seconds since the oldest queued job was made)."""
-        with self._lock:
-            row = self._db.execute("SELECT created_at FROM jobs WHERE status='queued' ORDER BY seq LIMIT 1").fetchone()
-        if not row:
-            return 0.0
-        return max(0.0, time.time() - datetime.fromisoformat(row[0].replace("Z", "+00:00")).timestamp())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
@@ -58,11 +57,3 @@ def make_work(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> JobWork:
             raise SpecError("'grid' goes with kind 'density_evolution'", "grid")
         return _simulation_work(spec, limits)
     return _density_work(spec, limits)
-
-
-def run_inline(work: JobWork, job_id: str = "inline") -> dict:
-    """Run all tasks in this process (no hooks) and finish: for tests and the CLI."""
-    from ..core.simulation.hooks import NoHooks
-    started = time.perf_counter()
-    results = [fn(*args, NoHooks()) for fn, args in work.tasks]
-    return work.finish(results, time.perf_counter() - started, job_id)

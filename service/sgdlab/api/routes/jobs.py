@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from ...jobs.store import ACTIVE, IdempotencyConflict, JobRecord, spec_hash
 from ...jobs.work import validate_job
 from ...spec import JobRequest
-from ..deps import finished_job_result, owned_job, principal, state
+from ..deps import owned_job, principal, state
 from ..models import JobList, JobResult, JobStatus, JobStatusName, ProblemDocument
 from ..problems import Problem
 

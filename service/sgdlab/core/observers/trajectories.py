@@ -10,13 +10,12 @@ class TrajectoryObserver:
 
     per_step = True
 
-    def __init__(self, count: int, steps: int, every: int, shard_offset: int):
+    def __init__(self, count: int, steps: int, every: int):
         self.points = list(range(0, steps + 1, every))
         if self.points[-1] != steps:
             self.points.append(steps)
         self.index = {s: i for i, s in enumerate(self.points)}
         self.count = count
-        self.offset = shard_offset
         self.paths: list[np.ndarray] = []
         self.cur: np.ndarray | None = None
         self.take = 0

@@ -46,6 +46,5 @@ def observers_for(plan: SimulationPlan, shard_offset: int = 0) -> dict:
         out["loss_trace"] = LossTraceObserver(landscape_of(spec.landscape, plan.limits).loss, spec.steps,
                                               obs.loss_trace.every, subsample)
     if obs.trajectories is not None and shard_offset < obs.trajectories.count:
-        out["trajectories"] = TrajectoryObserver(obs.trajectories.count, spec.steps, obs.trajectories.every,
-                                                 shard_offset)
+        out["trajectories"] = TrajectoryObserver(obs.trajectories.count, spec.steps, obs.trajectories.every)
     return out
