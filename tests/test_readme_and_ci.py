@@ -66,3 +66,24 @@ def test_readme_python_example_runs_against_a_live_service(live_server, monkeypa
     fractions = ast.literal_eval(lines[-2])
     assert set(fractions) == {0, 1} and abs(sum(fractions.values()) - 1) < 0.01
     assert fractions[0] > 0.2          # the cyclic schedule carried particles out of the shallow well 1
+
+
+def test_readme_curl_job_gives_the_numbers_the_readme_shows(live_server):
+    import json
+    import time
+
+    import httpx
+    body = json.loads(re.search(r"/v1/jobs -H 'Content-Type: application/json' -d '(\{.*?\})'", README,
+                                flags=re.S).group(1))
+    job = httpx.post(f"{live_server}/v1/jobs", json=body, timeout=60).json()
+    deadline = time.monotonic() + 300
+    while httpx.get(f"{live_server}/v1/jobs/{job['id']}").json()["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    r = httpx.get(f"{live_server}/v1/jobs/{job['id']}/result", timeout=60).json()
+    assert r["beta"] == 20.0
+    assert [b["fraction"] for b in r["basins"]["final"]] == [0.0, 1.0]
+    assert [round(f, 3) for f in r["gibbs"]["basin_fractions_theory"]] == [0.981, 0.019]
+    e = r["exit_times"]
+    assert e["escaped"] == 0 and e["censored"] == 100000
+    assert round(e["kramers_steps"] / 1e8, 1) == 7.7 and round(e["exact_steps"] / 1e8, 1) == 7.9
