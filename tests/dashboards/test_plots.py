@@ -122,3 +122,12 @@ def test_histogram_above_2d_draws_one_marginal_per_coordinate():
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     svg = render_plot("histogram", result, "svg").decode()
     assert all(f">w{k}<" in svg or f"w{k}" in svg for k in (1, 2, 3))
+
+
+def test_trajectories_above_2d_show_the_loss_along_each_path():
+    from sgdlab.core.simulation.run import simulate
+    result = simulate({"landscape": {"builtin": "styblinski_tang", "params": {"dim": 3}}, "particles": 500,
+                       "steps": 100, "dynamics": {"lr": 0.01},
+                       "observe": {"trajectories": {"count": 4, "every": 5}}})
+    png = render_plot("trajectories", result, "png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000

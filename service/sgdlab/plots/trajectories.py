@@ -47,4 +47,17 @@ def draw_trajectories(fig: Figure, result: dict) -> None:
         ax.set_ylabel("w2")
         ax.set_title(f"{paths.shape[0]} sample paths (▲ start, ■ end)")
     else:
-        raise PlotUnavailable("trajectories", f"no trajectory plot for a {d}-D landscape (use the tables)")
+        # above 2-D: the loss along each path, which shows the hops between basins in any dimension
+        land = rebuild_landscape(result)
+        if land is None:
+            raise PlotUnavailable("trajectories", f"the {d}-D landscape could not be rebuilt to evaluate L(w)")
+        n, t, _ = paths.shape
+        with np.errstate(all="ignore"):
+            losses = np.asarray(land.loss(paths.reshape(n * t, d)), dtype=float).reshape(n, t)
+        for p in range(n):
+            ax.plot(steps[:t], losses[p], linewidth=0.9)
+        for m in (result.get("landscape") or {}).get("minima", []):
+            ax.axhline(m["loss"], color="black", linestyle="--", linewidth=0.5, alpha=0.4)
+        ax.set_xlabel("steps")
+        ax.set_ylabel("loss L(w) along the path")
+        ax.set_title(f"{n} sample paths in {d}-D: loss over time (dashed: minima)")
