@@ -10,7 +10,8 @@ import numpy as np
 from ...limits import DEFAULT_LIMITS, Limits
 from ..errors import LimitExceeded, SpecError
 from .base import FiniteSumLandscape
-from .formula import FUNCTIONS, parse_with_symbols, check_range, check_variables, compile_derivatives, make_symbols
+from .formula import (FUNCTIONS, check_range, checked_variables, compile_derivatives,
+                      make_symbols, parse_with_symbols)
 
 #: Elements (particles x rows) evaluated at once by the full-data loss, gradient and Hessian.
 CHUNK_ELEMENTS = 1 << 20
@@ -67,12 +68,7 @@ class FiniteSumFormulaLandscape(FiniteSumLandscape):
 
     def __init__(self, per_sample: str, variables: Sequence[str], data: Mapping[str, Any],
                  range: Sequence[Sequence[float]] | None = None, limits: Limits = DEFAULT_LIMITS):
-        try:
-            names = check_variables(variables)
-        except SpecError as exc:
-            raise exc.at("variables") from None
-        if len(names) > limits.max_dim:
-            raise LimitExceeded("variables", "max_dim", limits.max_dim, len(names))
+        names = checked_variables(variables, limits)
         self.columns = check_data(data, names, limits)
         self.default_range = check_range(range, len(names))
         var_symbols = make_symbols(names)

@@ -360,6 +360,17 @@ def compile_derivatives(expr: sympy.Expr, wrt: Sequence[sympy.Symbol],
         grad_exprs=grads, hessian_exprs=hess)
 
 
+def checked_variables(variables: Sequence[str], limits: Limits) -> list[str]:
+    """The variable names, checked (field `variables`) and within max_dim."""
+    try:
+        names = check_variables(variables)
+    except SpecError as exc:
+        raise exc.at("variables") from None
+    if len(names) > limits.max_dim:
+        raise LimitExceeded("variables", "max_dim", limits.max_dim, len(names))
+    return names
+
+
 def check_range(range_: Sequence[Sequence[float]] | None, dim: int) -> list[tuple[float, float]]:
     """A plotting range: one (lo, hi) with lo < hi per dimension; default [-3, 3] each."""
     if range_ is None:
@@ -385,12 +396,7 @@ class FormulaLandscape(Landscape):
 
     def __init__(self, expression: str, variables: Sequence[str] = ("w",),
                  range: Sequence[Sequence[float]] | None = None, limits: Limits = DEFAULT_LIMITS):
-        try:
-            names = check_variables(variables)
-        except SpecError as exc:
-            raise exc.at("variables") from None
-        if len(names) > limits.max_dim:
-            raise LimitExceeded("variables", "max_dim", limits.max_dim, len(names))
+        names = checked_variables(variables, limits)
         self.default_range = check_range(range, len(names))
         symbols = make_symbols(names)
         try:
