@@ -152,3 +152,16 @@ def test_local_executor_replaces_a_pool_whose_worker_died():
         assert _strip(_run_on(ex, SPEC))["histograms"]["final"]["counts"]     # and it works again
     finally:
         ex.close()
+
+
+def test_gibbs_on_a_large_finite_sum_stays_within_its_quadrature_budget(monkeypatch):
+    """With more data rows than the budget allows on these bins, the comparison is basin-level, not hours long."""
+    import sgdlab.core.simulation.result as result_module
+    monkeypatch.setattr(result_module, "GIBBS_FINITE_SUM_BUDGET", 1e6)
+    r = simulate({"landscape": {"finite_sum": {"per_sample": "0.5*(x*w - y)**2",
+                                               "data": {"generator": "linear_regression", "n": 500}}},
+                  "dynamics": {"method": "minibatch_sgd", "batch_size": 4, "lr": 0.05}, "particles": 500,
+                  "steps": 50, "observe": {"histogram": {"bins": 100}}})
+    g = r["gibbs"]
+    assert g["note"].startswith("basin-level comparison only") and g["density_theory"] is None
+    assert g["basin_fractions_theory"] == pytest.approx([1.0])

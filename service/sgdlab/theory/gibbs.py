@@ -202,9 +202,12 @@ def discrete_time_correction(analysis: LandscapeAnalysis, temperature: float, lr
 
 def gibbs_comparison(landscape: Landscape, analysis: LandscapeAnalysis, edges: Any, counts: np.ndarray,
                      beta: float, basin_fractions_empirical: Sequence[float] | None = None,
-                     lr: float | None = None, range: Sequence[Sequence[float]] | None = None) -> dict[str, Any]:
-    """API.md's result.gibbs block (plus `discrete_time_correction` when lr is known, and basin-level TV)."""
-    fractions = gibbs_basin_fractions(landscape, analysis, beta, range)
+                     lr: float | None = None, range: Sequence[Sequence[float]] | None = None,
+                     grid_points: int | None = None) -> dict[str, Any]:
+    """API.md's result.gibbs block (plus `discrete_time_correction` when lr is known, and basin-level TV).
+
+    `grid_points` is the quadrature grid of the basin fractions (default: gibbs_basin_fractions' own)."""
+    fractions = gibbs_basin_fractions(landscape, analysis, beta, range, grid_points)
     out: dict[str, Any] = {"beta_theory": float(beta), "beta_fit": None, "beta_fit_stderr": None,
                            "kl_divergence": None, "total_variation": None, "chi2_pvalue": None,
                            "basin_fractions_theory": fractions, "density_theory": None}

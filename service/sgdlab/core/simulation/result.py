@@ -21,7 +21,7 @@ def _json_float(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-GIBBS_FINITE_SUM_BUDGET = 2e9  # loss evaluations x data rows the Gibbs comparison may spend on a finite sum
+GIBBS_FINITE_SUM_BUDGET = 5e8  # loss evaluations x data rows the Gibbs comparison may spend on a finite sum
 
 
 def temperature_and_beta(plan: SimulationPlan) -> tuple[float, float | None]:
@@ -43,13 +43,17 @@ def _gibbs_block(plan: SimulationPlan, land, out: dict, states: dict, observers:
     spec = plan.spec
     fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])] or None
     lr_end = final_lr(spec.dynamics.lr, spec.steps)
-    cost = 0.0
-    if "histograms" in states and isinstance(land, FiniteSumLandscape) and land.dim <= 2:
-        cost = float(np.prod(plan.hist_bins[: land.dim])) * 36 * land.n_samples
+    cost, grid_points = 0.0, None
+    if isinstance(land, FiniteSumLandscape) and land.dim <= 2:
+        # every loss evaluation is a pass over the data: size the quadratures to the budget
+        if "histograms" in states:
+            cost = float(np.prod(plan.hist_bins[: land.dim])) * 36 * land.n_samples
+        default = 20001 if land.dim == 1 else 401
+        grid_points = int(min(default, (GIBBS_FINITE_SUM_BUDGET / land.n_samples) ** (1 / land.dim)))
     if "histograms" in states and cost <= GIBBS_FINITE_SUM_BUDGET:
         return gibbs_comparison(land, plan.analysis, observers["histograms"].binning.edges,
-                                states["histograms"]["final"], beta, fractions, lr=lr_end)
-    theory = gibbs_basin_fractions(land, plan.analysis, beta)
+                                states["histograms"]["final"], beta, fractions, lr=lr_end, grid_points=grid_points)
+    theory = gibbs_basin_fractions(land, plan.analysis, beta, grid_points=grid_points)
     block = {"beta_theory": beta, "beta_fit": None, "beta_fit_stderr": None, "kl_divergence": None,
              "total_variation": None, "chi2_pvalue": None, "basin_fractions_theory": theory, "density_theory": None,
              "note": "basin-level comparison only: " + ("no histogram was observed" if "histograms" not in states
