@@ -6,25 +6,14 @@ Run: .venv/bin/python bench/bench_theory_analysis.py
 
 from __future__ import annotations
 
-import time
-from typing import Callable
 
 import numpy as np
+from timing import best_of
 
 from sgdlab.core.landscapes.catalog import build_builtin
 from sgdlab.theory.committor import committor
 from sgdlab.theory.exit_times import exact_mfpt_steps, kramers_steps
 from sgdlab.theory.landscape_analysis import analyze_landscape
-
-
-def best_of(fn: Callable[[], object], repeats: int) -> float:
-    """Smallest wall time of `repeats` calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def report(label: str, seconds: float, target: float) -> None:

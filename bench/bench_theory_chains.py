@@ -6,24 +6,13 @@ Run: .venv/bin/python bench/bench_theory_chains.py
 
 from __future__ import annotations
 
-import time
-from typing import Callable
 
 import numpy as np
+from timing import best_of
 
 from sgdlab.core.landscapes.catalog import build_builtin
 from sgdlab.theory.density_evolution import evolve_density, invariant_law, make_grid, transition_matrix
 from sgdlab.theory.markov_chains import analyze_markov_chain, gth_stationary, second_largest_modulus
-
-
-def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
-    """The fastest of `repeat` wall-clock runs, in seconds."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def bench_density_evolution() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sgdlab.tables.errors import BlockUnavailable
+
 
 class UnknownPlot(KeyError):
     """No plot has this name (the API maps it to 404)."""
@@ -15,13 +17,7 @@ class UnknownPlot(KeyError):
         return f"unknown plot {self.name!r}; known: {', '.join(PLOT_NAMES)}"
 
 
-class PlotUnavailable(LookupError):
+class PlotUnavailable(BlockUnavailable):
     """The result lacks the block this plot is drawn from (the API maps it to 404 with the reason)."""
 
-    def __init__(self, name: str, reason: str):
-        super().__init__(name, reason)
-        self.name = name
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return f"plot {self.name!r} is not available: {self.reason}"
+    kind = "plot"

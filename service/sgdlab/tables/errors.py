@@ -15,8 +15,10 @@ class UnknownTable(KeyError):
         return f"unknown table {self.name!r}; known: {', '.join(TABLE_NAMES)}"
 
 
-class TableUnavailable(LookupError):
-    """The result lacks the block this table is built from (the API maps it to 404 with the reason)."""
+class BlockUnavailable(LookupError):
+    """A result lacks the block an artifact (table or plot) is made from (the API maps it to 404 with the reason)."""
+
+    kind = "artifact"
 
     def __init__(self, name: str, reason: str):
         super().__init__(name, reason)
@@ -24,4 +26,10 @@ class TableUnavailable(LookupError):
         self.reason = reason
 
     def __str__(self) -> str:
-        return f"table {self.name!r} is not available: {self.reason}"
+        return f"{self.kind} {self.name!r} is not available: {self.reason}"
+
+
+class TableUnavailable(BlockUnavailable):
+    """The result lacks the block this table is built from."""
+
+    kind = "table"
