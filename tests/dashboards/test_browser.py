@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -20,12 +21,17 @@ SCREENSHOTS = REPO / "artifacts" / "screenshots"
 README_SHOT = REPO / "docs" / "dashboard.png"
 
 
-def ensure_chromium() -> str | None:
-    """Install Debian's chromium when it is missing and we may (root with apt-get); the reason it failed, or None."""
+INSTALL_MESSAGE = "installing Debian's chromium with apt-get for the browser tests (a minute or two)..."
+
+
+def ensure_chromium(say: Callable[[str], None] = print) -> str | None:
+    """Install Debian's chromium when it is missing and we may (root with apt-get), announcing it with `say`
+    in one line first; the reason it could not, or None."""
     if os.path.exists(CHROMIUM):
         return None
     if not shutil.which("apt-get") or os.geteuid() != 0:
         return f"{CHROMIUM} is missing and this user cannot apt-get install chromium"
+    say(INSTALL_MESSAGE)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True, timeout=600)
@@ -36,9 +42,30 @@ def ensure_chromium() -> str | None:
     return None if os.path.exists(CHROMIUM) else f"apt-get installed chromium but {CHROMIUM} is missing"
 
 
+def say_on_terminal(config: pytest.Config) -> Callable[[str], None]:
+    """A `say` that reaches the user's terminal through pytest's output capture."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def say(line: str) -> None:
+        with capture.global_and_fixture_disabled():
+            print(f"\n{line}", flush=True)
+    return say
+
+
+def test_chromium_install_is_announced_in_one_line_before_apt_runs(monkeypatch):
+    events: list[str] = []
+    monkeypatch.setattr(os.path, "exists", lambda path: False if path == CHROMIUM else True)
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(subprocess, "run", lambda argv, **kw: events.append("run " + " ".join(argv[:2])))
+    ensure_chromium(events.append)
+    assert events == [INSTALL_MESSAGE, "run apt-get update", "run apt-get install"]
+    assert "\n" not in INSTALL_MESSAGE
+
+
 @pytest.fixture(scope="module")
-def browser():
-    reason = ensure_chromium()
+def browser(request):
+    reason = ensure_chromium(say_on_terminal(request.config))
     if reason:
         pytest.skip(reason)
     sync_api = pytest.importorskip("playwright.sync_api")

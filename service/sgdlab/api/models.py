@@ -31,7 +31,7 @@ class ProblemDocument(BaseModel):
 
 
 class JobStatus(BaseModel):
-    """The job status document (API.md)."""
+    """The job status document (docs/API.md)."""
 
     id: str
     kind: Literal["simulation", "density_evolution"]
@@ -52,7 +52,7 @@ class JobList(BaseModel):
 
 
 class JobResult(BaseModel):
-    """A finished job's result document (see API.md for its blocks)."""
+    """A finished job's result document (see docs/API.md for its blocks)."""
 
     model_config = ConfigDict(extra="allow")
     job_id: Optional[str]

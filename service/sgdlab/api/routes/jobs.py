@@ -21,7 +21,7 @@ ERRORS = {k: {"model": ProblemDocument} for k in (401, 404, 409, 413, 415, 422, 
 
 
 def status_document(rec: JobRecord) -> dict:
-    """The job status document of API.md."""
+    """The job status document of docs/API.md."""
     base = f"/v1/jobs/{rec.id}"
     return {"id": rec.id, "kind": rec.kind, "status": rec.status, "progress": float(rec.progress),
             "created_at": rec.created_at, "started_at": rec.started_at, "finished_at": rec.finished_at,
