@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -148,3 +149,27 @@ def test_markov_page_draws_stationary_law_and_kl_curve(page, live_api):
     page.wait_for_selector("#form-errors:not([hidden]), .field-error:not(:empty)", timeout=20_000)
     page.screenshot(path=str(SCREENSHOTS / "05-markov.png"), full_page=True)
     assert not page.js_errors, page.js_errors
+
+
+def test_api_docs_list_the_operations_offline(page, live_api):
+    """/docs draws Swagger UI from the service's own assets: every other host is cut off, and it still lists
+    every operation of /openapi.json."""
+    refused: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith(live_api):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(live_api + "/docs")
+    page.wait_for_selector(".opblock .opblock-summary-path", timeout=30_000)
+    shown = page.eval_on_selector_all(".opblock", "bs => bs.map(b => [b.querySelector('.opblock-summary-method')"
+                                      ".textContent, b.querySelector('.opblock-summary-path').dataset.path])")
+    spec = httpx.get(live_api + "/openapi.json", timeout=30).json()
+    expected = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    assert {(m.upper(), p) for m, p in shown} == expected
+    assert refused == [] and not page.js_errors, (refused, page.js_errors)
+    page.screenshot(path=str(SCREENSHOTS / "06-api-docs.png"))
