@@ -38,6 +38,7 @@ SECTION_SCHEMAS = {
     "markov chains": ["MarkovRequest", "MarkovResponse"],
     "density evolution": ["JobResult", "JobRequest"],
     "landscape analysis": ["AnalyzeRequest", "AnalyzeResponse"],
+    "the catalog": ["Catalog"],
 }
 #: a group row of "Status codes of every endpoint": `every request under /v1/`, `every POST under /v1/`
 GROUP = re.compile(r"^every (request|GET|POST|PUT|PATCH|DELETE) under (/\S*)$")
