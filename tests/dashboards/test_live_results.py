@@ -9,7 +9,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from sgdlab.plots import PLOT_NAMES, VEGA_NAMES, render_plot, vega_lite
+from sgdlab.plots import SIMULATION_PLOT_NAMES, VEGA_NAMES, render_plot, vega_lite
 from sgdlab.tables import build_table, table_columns
 
 from test_plots import png_size, svg_size
@@ -56,11 +56,11 @@ def live_2d(live_api):
 
 def test_pure_renderers_on_a_real_1d_result(live_1d):
     _, result = live_1d
-    for name in PLOT_NAMES:
+    for name in SIMULATION_PLOT_NAMES:
         svg_size(render_plot(name, result, "svg"))
     for name in VEGA_NAMES:
         assert vega_lite(name, result)["data"]["values"]
-    for name in PLOT_NAMES:
+    for name in SIMULATION_PLOT_NAMES:
         df = pd.DataFrame(build_table(name, result))
         assert list(df.columns) == table_columns(name, 1) and len(df) > 0, name
 
@@ -68,7 +68,7 @@ def test_pure_renderers_on_a_real_1d_result(live_1d):
 def test_plot_and_table_endpoints_on_a_real_1d_job(live_api, live_1d):
     job_id, _ = live_1d
     base = f"{live_api}/v1/jobs/{job_id}"
-    for name in PLOT_NAMES:
+    for name in SIMULATION_PLOT_NAMES:
         r = httpx.get(f"{base}/plots/{name}.png", timeout=60)
         assert r.status_code == 200 and r.headers["content-type"] == "image/png", (name, r.text[:200])
         png_size(r.content)

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from sgdlab.plots import PLOT_NAMES, PlotUnavailable, UnknownPlot, render_plot
+from sgdlab.plots import PLOT_BLOCKS, PLOT_NAMES, SIMULATION_PLOT_NAMES, PlotUnavailable, UnknownPlot, render_plot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -28,9 +28,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def expected_plots(result: dict) -> list[str]:
     """The plots a result has the blocks for."""
-    blocks = {"histogram": "histograms", "basins": "basins", "survival": "exit_times", "loss_trace": "loss_trace",
-              "trajectories": "trajectories", "arrival": "arrival"}
-    return [name for name in PLOT_NAMES if result.get(blocks[name])]
+    return [name for name in PLOT_NAMES if result.get(PLOT_BLOCKS[name])]
 
 
 @pytest.mark.parametrize("which", ["result_1d", "result_2d"])
@@ -46,8 +44,8 @@ def test_every_available_plot_is_a_valid_svg_and_png(which, request):
 
 
 def test_1d_result_has_all_six_plots(result_1d):
-    assert expected_plots(result_1d) == list(PLOT_NAMES)
-    assert set(PLOT_NAMES) == {"histogram", "basins", "survival", "loss_trace", "trajectories", "arrival"}
+    assert expected_plots(result_1d) == list(SIMULATION_PLOT_NAMES)
+    assert set(SIMULATION_PLOT_NAMES) == {"histogram", "basins", "survival", "loss_trace", "trajectories", "arrival"}
 
 
 def test_zero_exit_events_survival_renders_without_a_fit(result_zero_exits):
