@@ -345,13 +345,13 @@ function simulationNumbers(result) {
   }
   if (x) {
     rows.push([`exit ${x.from} → ${x.to}: escaped`, `${x.escaped} of ${x.particles}`]);
-    const p = x.exponential_fit_pvalue;
-    const misfit = p !== null && p !== undefined && p < EXPONENTIAL_FIT_ALPHA;
+    const misfit = x.exponential_fit_rejected === true;
     rows.push(["mean exit time (steps)", `${num(x.mean_steps)} [${num((x.ci95 || [])[0])}, ${num((x.ci95 || [])[1])}]`,
                misfit ? "the survival curve is not exponential: this mean and interval assume it is" : null]);
-    if (p !== undefined) {
-      rows.push(["exponential fit p-value", num(p, 3),
-                 p === null ? (x.exponential_fit_test || "not tested") : (misfit ? "rejected" : "not rejected")]);
+    if ("exponential_fit_pvalue" in x) {
+      const p = x.exponential_fit_pvalue;
+      rows.push(["exponential fit p-value", p === null ? "not tested" : num(p, 3),
+                 p === null ? x.exponential_fit_test : `${misfit ? "rejected" : "not rejected"} · ${x.exponential_fit_test}`]);
     }
     for (const [term, key] of [["Kramers (steps)", "kramers"], ["exact MFPT (steps)", "exact"]]) {
       const [value, why] = timeScale(x, key);
@@ -382,8 +382,6 @@ function densityNumbers(result) {
     ["compute seconds", num(perf.seconds, 3)],
   ];
 }
-
-const EXPONENTIAL_FIT_ALPHA = 0.01;   // below this p-value the page says the exponential fit is rejected
 
 function showNumbers(result) {
   const dl = $("#key-numbers");
