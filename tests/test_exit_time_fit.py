@@ -112,3 +112,14 @@ def test_a_uniform_start_simulation_flags_its_exit_times():
     assert x["escaped"] >= MIN_EVENTS
     assert x["exponential_fit_rejected"] is True and x["exponential_fit_pvalue"] < FIT_ALPHA
     assert x["warnings"][0]["code"] == "not_exponential"
+
+
+def test_missing_theory_values_say_why():
+    from sgdlab.core.simulation.run import simulate
+    result = simulate({"landscape": {"builtin": "styblinski_tang", "params": {"dim": 3}}, "particles": 100,
+                       "steps": 10, "dynamics": {"lr": 0.01}, "observe": {"exit_times": {"from": 0, "to": 1}}})
+    x = result["exit_times"]
+    assert x["exact_steps"] is None and "dimension 3" in x["exact_reason"]
+    gd = simulate({"landscape": {"builtin": "double_well"}, "particles": 50, "steps": 10,
+                   "dynamics": {"method": "gradient_descent", "lr": 0.1}, "observe": {"exit_times": {"from": 0, "to": 1}}})
+    assert "no noise" in gd["exit_times"]["kramers_reason"] and "no noise" in gd["exit_times"]["exact_reason"]

@@ -24,10 +24,7 @@ def log_density_norm(*arrays: np.ndarray) -> LogNorm | None:
 def density_cmap(name: str = "viridis"):
     """A copy of colormap `name` that draws empty bins (zero, masked, below vmin) in EMPTY_COLOUR."""
     from matplotlib import colormaps
-    cmap = colormaps[name].copy()
-    cmap.set_bad(EMPTY_COLOUR)
-    cmap.set_under(EMPTY_COLOUR)
-    return cmap
+    return colormaps[name].with_extremes(bad=EMPTY_COLOUR, under=EMPTY_COLOUR)
 
 
 def masked_density(values: np.ndarray) -> np.ma.MaskedArray:
