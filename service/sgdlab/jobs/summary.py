@@ -38,12 +38,14 @@ def lr_label(lr: Any) -> float | str | None:
 
 
 def spec_summary(kind: str, spec: dict) -> dict[str, Any]:
-    """The fields a job list shows to tell runs apart; a sweep summarises its base and names its axes."""
+    """The fields a job list shows to tell runs apart; a sweep summarises its base and names its axes; a density
+    evolution has no particles (it evolves the exact density on a grid)."""
     base = spec.get("base") if kind == "sweep" and isinstance(spec.get("base"), dict) else spec
     dyn = base.get("dynamics") or {}
     out: dict[str, Any] = {"landscape": landscape_label(base.get("landscape")), "method": dyn.get("method"),
                            "lr": lr_label(dyn.get("lr")), "batch_size": dyn.get("batch_size"),
-                           "particles": base.get("particles"), "steps": base.get("steps")}
+                           "particles": None if kind == "density_evolution" else base.get("particles"),
+                           "steps": base.get("steps")}
     if kind == "sweep":
         out["axes"] = [a.get("path") for a in spec.get("axes") or [] if isinstance(a, dict)]
     return out

@@ -95,7 +95,8 @@ def draw_histogram_2d(fig: Figure, result: dict) -> None:
     ax.set_xlabel("w1")
     ax.set_ylabel("w2")
     if not ax.get_title():
-        ax.set_title("Particle density over the landscape's contours")
+        what = "Exact density" if result.get("kind") == "density_evolution" else "Particle density"
+        ax.set_title(f"{what} over the landscape's contours")
     legend_beside(fig, ax)
 
 

@@ -227,6 +227,18 @@ const watching = new Map();
 const SUMMARY_COLUMNS = [["landscape", (v) => v], ["method", (v) => v], ["lr", (v) => (typeof v === "number" ? num(v, 3) : v)],
                          ["batch_size", (v) => v], ["particles", (v) => v], ["steps", (v) => v]];
 
+// "double_well · langevin · lr 0.1 · B 1 · 2000 particles · 500 steps" from a status document's summary
+function summaryText(kind, summary) {
+  if (!summary) return "";
+  const s = summary, parts = [kind, s.landscape, s.method];
+  if (s.lr !== null && s.lr !== undefined) parts.push("lr " + (typeof s.lr === "number" ? num(s.lr, 3) : s.lr));
+  if (s.batch_size) parts.push("B " + s.batch_size);
+  if (s.particles) parts.push(s.particles + " particles");
+  if (s.steps !== null && s.steps !== undefined) parts.push(s.steps + " steps");
+  if (s.axes && s.axes.length) parts.push("sweep over " + s.axes.join(", "));
+  return parts.filter(Boolean).join(" · ");
+}
+
 function jobRow(job) {
   const summary = job.summary || {};
   const row = el("tr", {id: "job-" + job.id},
@@ -311,6 +323,7 @@ function showStatus(doc) {
   const times = [["created", doc.created_at], ["started", doc.started_at], ["finished", doc.finished_at]]
     .filter(([, t]) => t).map(([k, t]) => `${k} ${String(t).replace("T", " ").slice(0, 19)}`);
   $("#job-times").textContent = times.join(" · ");
+  $("#job-summary").textContent = summaryText(doc.kind, doc.summary);
   $("#cancel-job").hidden = isFinished(doc.status);
   if (doc.error) {
     const box = $("#job-error");
