@@ -352,6 +352,7 @@ function simulationNumbers(result) {
   const g = result.gibbs || {}, x = result.exit_times, perf = result.performance || {};
   const rows = [["temperature T = lr/(2B)", num(result.temperature)], ["β theory", num(result.beta)]];
   if (result.gibbs) {
+    if (g.note) rows.push(["Gibbs comparison", "basin level", g.note]);   // why β fitted and KL are missing
     rows.push(["β fitted", `${num(g.beta_fit)} ± ${num(g.beta_fit_stderr, 2)}`],
               ["KL(histogram ‖ Gibbs)", num(g.kl_divergence, 3)], ["total variation", num(g.total_variation, 3)],
               ["χ² p-value", num(g.chi2_pvalue, 3)]);
