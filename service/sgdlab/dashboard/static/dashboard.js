@@ -365,7 +365,8 @@ function simulationNumbers(result) {
     if ("exponential_fit_pvalue" in x) {
       const p = x.exponential_fit_pvalue;
       rows.push(["exponential fit p-value", p === null ? "not tested" : num(p, 3),
-                 p === null ? x.exponential_fit_test : `${misfit ? "rejected" : "not rejected"} · ${x.exponential_fit_test}`]);
+                 p === null ? String(x.exponential_fit_test || "").replace(/^not tested: /, "")
+                            : `${misfit ? "rejected" : "not rejected"} · ${x.exponential_fit_test}`]);
     }
     for (const [term, key] of [["Kramers (steps)", "kramers"], ["exact MFPT (steps)", "exact"]]) {
       const [value, why] = timeScale(x, key);
