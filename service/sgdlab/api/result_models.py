@@ -127,6 +127,15 @@ class Survival(Block):
     probability: list[float]
 
 
+class ResultWarning(Block):
+    """A caveat on a number: its code, a sentence, and the value against its threshold."""
+
+    code: str
+    message: str
+    value: Optional[float] = None
+    threshold: Optional[float] = None
+
+
 class ExitTimes(Block):
     """First passages from basin `from` to minimum `to`, in steps."""
 
@@ -143,6 +152,12 @@ class ExitTimes(Block):
     exact_steps: Optional[float] = None
     radius: Optional[float] = Field(None, description="the target region: within `radius` of minimum `to`")
     not_tracked: Optional[int] = Field(None, description="particles not starting in basin `from`")
+    exponential_fit_pvalue: Optional[float] = Field(None, description="goodness of fit of the exponential model")
+    exponential_fit_test: Optional[str] = Field(None, description="the test used, or why none was run")
+    exponential_fit_rejected: Optional[bool] = None
+    warnings: list[ResultWarning] = Field(default_factory=list)
+    kramers_reason: Optional[str] = Field(None, description="why kramers_steps is null")
+    exact_reason: Optional[str] = Field(None, description="why exact_steps is null")
 
 
 class LossTrace(Block):

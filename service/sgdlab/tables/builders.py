@@ -195,6 +195,18 @@ def arrival_table(result: dict) -> Rows:
     return rows
 
 
+def kl_to_stationary_table(result: dict) -> Rows:
+    """The density-evolution series KL(rho_t || rho_inf) and the total variation to rho_inf, one row per step."""
+    kl = result.get("kl_to_stationary")
+    if not kl:
+        raise TableUnavailable("kl_to_stationary", "the result has no 'kl_to_stationary' series "
+                                                   "(a density_evolution job makes it)")
+    tv = result.get("total_variation_to_stationary")
+    steps = result.get("series_steps") or list(range(len(kl)))
+    return [{"step": entry(steps, i), "kl_to_stationary": num(v), "total_variation_to_stationary": num(entry(tv, i))}
+            for i, v in enumerate(kl)]
+
+
 TABLE_BUILDERS: dict[str, Callable[[dict], Rows]] = {
     "histogram": histogram_table,
     "basins": basins_table,
@@ -202,4 +214,5 @@ TABLE_BUILDERS: dict[str, Callable[[dict], Rows]] = {
     "loss_trace": loss_trace_table,
     "trajectories": trajectories_table,
     "arrival": arrival_table,
+    "kl_to_stationary": kl_to_stationary_table,
 }

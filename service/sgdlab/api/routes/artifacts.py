@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ... import plots, tables
+from ...core.errors import LimitExceeded, SpecError
 from ..deps import finished_job_result, owned_job, principal, state
 from ..models import ProblemDocument
 from ..problems import Problem
@@ -19,9 +20,19 @@ def _unknown(kind: str, name: str, known) -> Problem:
     return Problem(404, "Not Found", f"unknown {kind} '{name}'; known: {', '.join(known)}", "not-found")
 
 
-@router.get("/plots/{name}.{fmt}", responses={**ERRORS, 200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
-def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = Depends(principal)):
-    """A plot of a finished job: histogram, basins, survival, loss_trace, trajectories, arrival (.svg or .png)."""
+@router.get("/plots/{name}.{fmt}",
+            responses={**ERRORS, 422: {"model": ProblemDocument}, 200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
+def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = Depends(principal),
+             dpi: Optional[int] = Query(None, description=f"PNG resolution, {plots.MIN_PNG_DPI} to limits.max_plot_dpi "
+                                                          f"(default {plots.PNG_DPI}); ignored for SVG")):
+    """A plot of a finished job (.svg or .png): histogram, basins, survival, loss_trace, trajectories, arrival,
+    and for density_evolution jobs kl_to_stationary and stationary_vs_gibbs."""
+    if dpi is not None:
+        top = state(request).settings.limits.max_plot_dpi
+        if dpi > top:
+            raise LimitExceeded("dpi", "max_plot_dpi", top, dpi)
+        if dpi < plots.MIN_PNG_DPI:
+            raise SpecError(f"must be at least {plots.MIN_PNG_DPI} (got {dpi})", "dpi")
     if fmt not in plots.MEDIA_TYPES:
         owned_job(request, job_id, owner)
         raise _unknown("plot format", fmt, tuple(plots.MEDIA_TYPES))
@@ -30,11 +41,12 @@ def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = De
         raise _unknown("plot", name, plots.PLOT_NAMES)
     result = finished_job_result(request, job_id, owner)
     store = state(request).store
-    key = f"plot:{name}.{fmt}"
+    dpi = dpi if fmt == "png" else None
+    key = f"plot:{name}.{fmt}" + (f"@{dpi}" if dpi else "")
     cached = store.get_artifact(job_id, key)
     if cached is None:
         try:
-            body = plots.render_plot(name, result, fmt)
+            body = plots.render_plot(name, result, fmt, dpi)
         except plots.PlotUnavailable as e:
             raise Problem(404, "Not Found", str(e), "plot-unavailable") from None
         cached = (plots.MEDIA_TYPES[fmt], body)
