@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..spec.base import StrictModel
 from ..spec.landscape import LandscapeSpec
 from ..spec.observe import BasinPairSpec
+from .result_models import Committor, LandscapeBlock, ResultBlocks, Theory
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -43,7 +44,7 @@ class JobSummary(BaseModel):
 
 
 class JobStatus(BaseModel):
-    """The job status document (API.md)."""
+    """The job status document (docs/API.md)."""
 
     id: str
     kind: Literal["simulation", "density_evolution"]
@@ -64,10 +65,9 @@ class JobList(BaseModel):
     next_cursor: Optional[str]
 
 
-class JobResult(BaseModel):
-    """A finished job's result document (see API.md for its blocks)."""
+class JobResult(ResultBlocks):
+    """A finished job's result document (docs/API.md "Result document"; blocks in result_models.py)."""
 
-    model_config = ConfigDict(extra="allow")
     job_id: Optional[str]
     kind: str = "simulation"
     seed: int
@@ -112,9 +112,12 @@ class AnalyzeRequest(StrictModel):
 
 
 class AnalyzeResponse(BaseModel):
+    """POST /v1/landscapes/analyze: the landscape block, its theory at the given temperature, the committor."""
+
     model_config = ConfigDict(extra="allow")
-    landscape: dict[str, Any]
-    theory: Optional[dict[str, Any]]
+    landscape: LandscapeBlock
+    theory: Optional[Theory] = Field(..., description="null without a temperature (or lr)")
+    committor: Optional[Committor] = Field(None, description="when asked with `committor`")
 
 
 class MarkovRequest(StrictModel):

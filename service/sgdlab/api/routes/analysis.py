@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["analysis"])
 ERRORS = {k: {"model": ProblemDocument} for k in (401, 413, 415, 422)}
 
 
-@router.get("/landscapes", response_model=Catalog, responses=ERRORS)
+@router.get("/landscapes", response_model=Catalog)
 def list_landscapes(owner: str = Depends(principal)):
     """The built-in catalog: name, dimension, parameters with defaults, formula and default range."""
     return {"landscapes": catalog_listing()}

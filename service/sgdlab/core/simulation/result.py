@@ -1,4 +1,4 @@
-"""Assemble the simulation result document (API.md) from merged shard records and the theory layer."""
+"""Assemble the simulation result document (docs/API.md) from merged shard records and the theory layer."""
 
 from __future__ import annotations
 
