@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..observers.arrival import ArrivalObserver
+from ..observers.basin_moments import BasinMomentsObserver
 from ..observers.basins import BasinObserver
 from ..observers.binning import Binning
 from ..observers.first_passage import FirstPassageObserver
@@ -35,6 +36,9 @@ def observers_for(plan: SimulationPlan, shard_offset: int = 0) -> dict:
                                               ta.burn_in if ta else None, ta.every if ta else None)
     if obs.basins:
         out["basins"] = BasinObserver(plan.analysis.basin_of, plan.n_basins, snapshots)
+        if plan.analysis.minima:
+            out["basin_moments"] = BasinMomentsObserver(plan.analysis.basin_of,
+                                                        [m.location for m in plan.analysis.minima])
     if obs.arrival is not None:
         out["arrival"] = ArrivalObserver(arrival_binning(plan), plan.analysis.basin_of, plan.n_basins)
     if obs.exit_times is not None:
