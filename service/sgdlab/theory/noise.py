@@ -137,6 +137,19 @@ def noise_block(model: NoiseModel, landscape: Landscape, analysis: Any) -> dict[
     return out
 
 
+def sigma_variation(model: NoiseModel, landscape: Landscape, analysis: Any, probes: int = 9) -> float:
+    """max |Sigma(w) - Sigma(w0)|_F / |Sigma(w0)|_F over the critical points and `probes` points along the box's
+    diagonal: 0 for constant noise."""
+    lo = np.array([r[0] for r in analysis.range], dtype=float)
+    hi = np.array([r[1] for r in analysis.range], dtype=float)
+    pts = [lo + (hi - lo) * f for f in np.linspace(0.05, 0.95, probes)]
+    pts += [m.location for m in analysis.minima] + [s.location for s in analysis.saddles]
+    sig = model.covariance(landscape, np.asarray(pts, dtype=float).reshape(len(pts), -1))
+    ref = float(np.linalg.norm(sig[0]))
+    spread = float(np.max(np.linalg.norm(sig - sig[0], axis=(1, 2))))
+    return spread / ref if ref > 0 else (0.0 if spread == 0 else float("inf"))
+
+
 def deepest_minimum(analysis: Any) -> int | None:
     """Index of the lowest minimum, or None without minima."""
     if not analysis.minima:

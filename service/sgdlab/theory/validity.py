@@ -7,8 +7,8 @@ Each warning is {"code", "message", "value", "threshold"} (API.md `validity.warn
   are biased by about lr * lambda / 2; `local_laws` and a density_evolution job give the discrete chain exactly;
 - `schedule`: the learning rate is scheduled and the theory uses the last step's lr (value);
 - `low_barrier`: dL / T < 2 for some barrier: no separation of time scales, Kramers does not apply;
-- `state_dependent_noise`: Sigma varies with w, the Gibbs law is not this dynamics' stationary law (value: the
-  ratio of the largest to the smallest scalar temperature over the critical points);
+- `state_dependent_noise`: data noise whose Sigma varies with w (or is anisotropic): the Gibbs law is not this
+  dynamics' stationary law (value: the largest relative change of Sigma over the box);
 - `no_minimum`: the analysis found no minimum on the box: basins, exit times and local laws are empty;
 - `not_mixed`: the run is shorter than the slowest relaxation time (value, in steps): the histogram is not yet
   the stationary law, and a mismatch with Gibbs or `stationary` says nothing about the theory.
@@ -22,9 +22,10 @@ import numpy as np
 import scipy.linalg
 
 from ..core.dynamics.schedules import final_lr, lr_series
+from ..core.landscapes.base import Landscape
 from ..spec.schedule import ScheduleSpec
 from .landscape_analysis import LandscapeAnalysis
-from .noise import NoiseModel
+from .noise import NoiseModel, sigma_variation
 
 UNSTABLE_LR = 2.0
 LARGE_LR = 0.2
@@ -94,22 +95,25 @@ def relaxation_steps(analysis: LandscapeAnalysis, mean_exit_steps: dict[tuple[in
     return max(times) if times else None
 
 
-def noise_warnings(model: NoiseModel, noise: dict | None, analysis: LandscapeAnalysis) -> list[dict]:
+def noise_warnings(model: NoiseModel, noise: dict | None, landscape: Landscape, analysis: LandscapeAnalysis
+                   ) -> list[dict]:
     """state_dependent_noise and low_barrier, from the noise block's temperatures."""
     out: list[dict] = []
     if noise is None or model.kind == "none":
         return out
     temps = {m["index"]: m["temperature_scalar"] for m in noise["minima"]}
     if model.state_dependent:
-        scalars = [m["temperature_scalar"] for m in noise["minima"]] + [s["temperature_scalar"]
-                                                                       for s in noise["saddles"]]
-        pos = [t for t in scalars if t > 0]
-        ratio = max(pos) / min(pos) if pos else None
-        out.append(warning("state_dependent_noise", "the gradient noise depends on w (data noise): the Gibbs law "
-                           "exp(-L/T) is not this dynamics' stationary law; see `stationary` (its own law) and "
-                           "`noise`; `gibbs` uses the scalar temperature at the deepest minimum"
-                           + (f"; the scalar temperature varies by a factor {ratio:.3g} over the critical points"
-                              if ratio else ""), ratio))
+        variation = sigma_variation(model, landscape, analysis)
+        sig0 = np.asarray(noise["minima"][0]["covariance"]) if noise["minima"] else None
+        anisotropic = sig0 is not None and sig0.shape[0] > 1 and not np.allclose(
+            sig0, np.trace(sig0) / sig0.shape[0] * np.eye(sig0.shape[0]), rtol=1e-9, atol=0)
+        if variation > 1e-9 or anisotropic:
+            out.append(warning("state_dependent_noise", "the gradient noise is data noise "
+                               + (f"that varies with w (relative change of Sigma up to {variation:.3g} over the box)"
+                                  if variation > 1e-9 else "with a constant but anisotropic Sigma")
+                               + ": the Gibbs law exp(-L/T) is not this dynamics' stationary law; see `stationary` "
+                               "and `local_laws`; `gibbs` uses the scalar temperature at the deepest minimum",
+                               variation))
     ratios = [(b.height / temps[b.from_], b) for b in analysis.barriers if temps.get(b.from_, 0) > 0]
     if ratios:
         r, b = min(ratios, key=lambda x: x[0])

@@ -1,0 +1,111 @@
+"""Theory of the dynamics that ran, with state-dependent gradient noise: zero-flux density, exit times, grid chain
+and local laws, against simulations and independent references."""
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from sgdlab.core.simulation.plan import analysis_of, landscape_of
+from sgdlab.core.simulation.run import simulate
+from sgdlab.core.simulation.hooks import NoHooks
+from sgdlab.jobs.work import make_work
+from sgdlab.spec import JobRequest
+from sgdlab.spec.dynamics import DynamicsSpec
+from sgdlab.theory import exit_times as et
+from sgdlab.theory.exit_times_noise import exit_theory
+from sgdlab.theory.gibbs import goodness_of_fit
+from sgdlab.theory.noise import NoiseModel, noise_model
+from sgdlab.theory.state_dependent import kramers_1d, mfpt_1d, noise_profile_1d
+
+
+def _loud_right_well(sa2: float, sb2: float, k: float = 0.1) -> dict:
+    """Per-sample k (w^2-1)^2 + a (w + 0.4 w^2) + b w, centred uncorrelated a, b: a symmetric double well whose
+    noise Sigma = sa2 (1 + 0.8 w)^2 + sb2 is loud in the right well (x81 at w = 1 vs w = -1 for the a part)."""
+    a = np.sqrt(sa2) * np.array([1.0, -1.0, 1.0, -1.0])
+    b = np.sqrt(sb2) * np.array([1.0, 1.0, -1.0, -1.0])
+    return {"finite_sum": {"per_sample": f"{k}*(w**2-1)**2 + a*(w + 0.4*w**2) + b*w",
+                           "data": {"a": a.tolist(), "b": b.tolist()}, "range": [[-3, 3]]}}
+
+
+LANDSCAPE = _loud_right_well(8.34, 3.66)
+DYNAMICS = {"method": "langevin", "noise": "gradient_covariance", "lr": 0.025, "batch_size": 1}
+SIM = {"landscape": LANDSCAPE, "dynamics": DYNAMICS, "particles": 20000, "steps": 2000,
+       "init": {"uniform": {"low": [-1.5], "high": [1.5]}},
+       "observe": {"histogram": {"bins": 40, "range": [[-3, 3]]}, "basins": True}}
+
+
+@pytest.fixture(scope="module")
+def loud_run():
+    return simulate(SIM)
+
+
+def test_noise_picks_the_quieter_well_as_the_zero_flux_density_says_not_gibbs(loud_run):
+    r = loud_run
+    st = r["stationary"]
+    assert st["law"] == "fokker_planck"
+    assert st["chi2_pvalue"] > 1e-3
+    measured, se = r["basins"]["final"][0]["fraction"], r["basins"]["final"][0]["stderr"]
+    theory = st["basin_fractions_theory"][0]
+    # O(lr) allowance: the chain's local variances exceed the continuous ones by 1/(1 - lr h/2); applied to the
+    # smaller basin's mass that shifts a fraction by about (lr h_max / 2) min(f, 1 - f)
+    h_max = max(m["hessian_eigenvalues"][0] for m in r["landscape"]["minima"])
+    allowance = 0.5 * 0.025 * h_max * min(theory, 1 - theory)
+    assert abs(measured - theory) < 4 * se + allowance
+    assert theory > 0.85                                             # the quiet well wins ...
+    gibbs = r["gibbs"]["basin_fractions_theory"][0]
+    assert gibbs == pytest.approx(0.5, abs=1e-3)                     # ... which every Gibbs law misses (symmetric L)
+    assert abs(measured - gibbs) > 50 * se
+    assert r["gibbs"]["chi2_pvalue"] < 1e-10
+    codes = {w["code"] for w in r["validity"]["warnings"]}
+    assert "state_dependent_noise" in codes and "not_mixed" not in codes
+
+
+def test_grid_chain_with_sigma_is_the_invariant_law_of_the_simulation_and_kl_never_increases(loud_run):
+    spec = {**{k: v for k, v in SIM.items() if k not in ("particles", "observe")}, "kind": "density_evolution",
+            "grid": {"points": 1200, "range": [[-3, 3]]}, "steps": 2000}
+    work = make_work(JobRequest.model_validate(spec))
+    out = work.finish([fn(*args, NoHooks()) for fn, args in work.tasks], 1.0, "t")
+    kl = np.array(out["kl_to_stationary"])
+    assert np.all(np.diff(kl) <= 1e-12 * kl[:-1] + 1e-15) and kl[-1] < 1e-6 * kl[0]
+    cells = np.array(out["stationary"]["density"]) * np.diff(out["grid"]["edges"][0])
+    bins = cells.reshape(40, 30).sum(axis=1)                         # 1200 grid cells -> the 40 histogram bins
+    fit = goodness_of_fit(loud_run["histograms"]["final"]["counts"], bins / bins.sum())
+    assert fit["chi2_pvalue"] > 1e-3
+    assert "data noise" in out["gibbs"]["note"] and out["noise"]["kind"] == "gradient_covariance"
+
+
+def _ode_mfpt(grad, diff, far: float, edge: float, start: float) -> float:
+    """Reference: u = tau' solves D u' - L' u = -1 with u(far) = 0 (reflecting); tau(start) = -int_start^edge u."""
+    sol = solve_ivp(lambda y, v: [(grad(y) * v[0] - 1.0) / diff(y), v[0]], (far, edge), [0.0, 0.0],
+                    method="Radau", rtol=1e-11, atol=1e-14, dense_output=True)
+    return -float(sol.sol(edge)[1] - sol.sol(start)[1])            # far < start < edge
+
+
+@pytest.mark.parametrize("lr", [0.2, 0.08])
+def test_state_dependent_mfpt_matches_an_ode_solve_and_kramers_at_high_barriers(lr):
+    land = landscape_of(JobRequest.model_validate({**SIM, "landscape": _loud_right_well(0.2, 0.1, k=0.25)}).landscape)
+    model = NoiseModel("gradient_covariance", lr, 1)
+    prof = noise_profile_1d(land, model, -3, 3)
+    grad = lambda y: y ** 3 - y                                       # noqa: E731  L' of 0.25 (w^2-1)^2
+    diff = lambda y: lr / 2 * (0.2 * (1 + 0.8 * y) ** 2 + 0.1)        # noqa: E731  D = lr Sigma / 2
+    assert np.interp(0.3, prof.nodes, prof.diffusion) == pytest.approx(diff(0.3), rel=1e-12)
+    tau = mfpt_1d(prof, -1.0, 1.0, 0.5, 20001)                        # left well -> ball around the right one
+    ref = _ode_mfpt(grad, diff, -3.0, 0.5, -1.0)
+    assert tau == pytest.approx(ref, rel=2e-4)
+    barrier_over_d = 0.25 / diff(-1.0)
+    if barrier_over_d > 50:                                           # survives beta * dL >= 50 (log space)
+        k = kramers_1d(prof, -1.0, 0.0, 2.0, -1.0)
+        assert np.isfinite(tau) and k == pytest.approx(tau, rel=0.05)
+
+
+def test_constant_noise_reduces_to_the_isotropic_formulas():
+    land = landscape_of(JobRequest.model_validate({**SIM, "landscape": _loud_right_well(0.0, 0.5, k=0.25)}).landscape)
+    analysis = analysis_of(JobRequest.model_validate({**SIM, "landscape": _loud_right_well(0.0, 0.5, k=0.25)}
+                                                     ).landscape)
+    dyn = DynamicsSpec(method="langevin", noise="gradient_covariance", lr=0.1, batch_size=1)
+    model = noise_model(dyn, land, 0.1)
+    th = exit_theory(land, analysis, model, 0, 1)
+    T = 0.1 * 0.5 / 2
+    assert th["exact_steps"] == pytest.approx(et.exact_mfpt_steps(land, analysis, 0, 1, T, 0.1), rel=1e-5)
+    assert th["kramers_steps"] == pytest.approx(et.kramers_steps(analysis, 0, 1, T, 0.1), rel=1e-5)
+    assert th["exact_method"].startswith("quadrature_1d_state_dependent")
