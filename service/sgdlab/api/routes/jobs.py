@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from ...jobs.store import ACTIVE, IdempotencyConflict, JobRecord, spec_hash
-from ...jobs.work import validate_job
+from ...jobs.work import submission_warnings, validate_job
 from ...spec import JobRequest
 from ..deps import owned_job, principal, state
 from ..models import JobList, JobResult, JobStatus, JobStatusName, ProblemDocument
@@ -57,7 +57,7 @@ def submit_job(body: JobRequest, request: Request, response: Response, owner: st
         st.dispatcher.notify()
     else:
         response.status_code = 200
-    return status_document(rec)
+    return {**status_document(rec), "warnings": submission_warnings(body, limits)}
 
 
 @router.get("", response_model=JobList, responses=ERRORS)
