@@ -109,3 +109,46 @@ def test_constant_noise_reduces_to_the_isotropic_formulas():
     assert th["exact_steps"] == pytest.approx(et.exact_mfpt_steps(land, analysis, 0, 1, T, 0.1), rel=1e-5)
     assert th["kramers_steps"] == pytest.approx(et.kramers_steps(analysis, 0, 1, T, 0.1), rel=1e-5)
     assert th["exact_method"].startswith("quadrature_1d_state_dependent")
+
+
+def test_anisotropic_grid_kernel_reduces_to_the_isotropic_one_and_has_the_right_moments():
+    from sgdlab.theory.density_evolution import make_grid, transition_matrix
+    from sgdlab.core.landscapes.formula import FormulaLandscape
+    land = FormulaLandscape("0.5*(u**2 + 2*v**2)", ["u", "v"], range=[(-2, 2), (-2, 2)])
+    grid = make_grid([(-2, 2), (-2, 2)], 60)
+    iso = transition_matrix(land, grid, 0.2, 2)
+    same = transition_matrix(land, grid, 0.2, 2, noise_cov=lambda p: np.broadcast_to(np.eye(2), (len(p), 2, 2)))
+    assert abs(iso - same).max() < 1e-14
+    cov = np.array([[1.0, 0.7], [0.7, 0.8]])
+    grid = make_grid([(-2, 2), (-2, 2)], 40)
+    P = transition_matrix(land, grid, 0.3, 1, noise_cov=lambda p: np.broadcast_to(cov, (len(p), 2, 2)))
+    pts = grid.points()
+    i = int(np.argmin(np.linalg.norm(pts - [0.1, -0.1], axis=1)))        # a source far from the box edges
+    row = P[i].toarray().ravel()
+    mean = row @ pts
+    centred = pts - mean
+    assert mean == pytest.approx(pts[i] - 0.3 * np.array([1.0, 2.0]) * pts[i], abs=1e-3)
+    # covariance of the cell-centre distribution: lr^2 Sigma plus the cells' own spread h^2/12 per axis
+    h = 4 / 40
+    assert (row[:, None, None] * np.einsum("ni,nj->nij", centred, centred)).sum(axis=0) == pytest.approx(
+        0.09 * cov + h * h / 12 * np.eye(2), abs=1e-3)
+
+
+def test_2d_state_dependent_noise_histogram_follows_the_grid_chain_not_gibbs_or_the_local_gaussian():
+    a, b = [1.0, -1.0, 1.0, -1.0], [1.0, 1.0, -1.0, -1.0]
+    spec = {"landscape": {"finite_sum": {"per_sample": "0.5*(u**2 + v**2) + 0.1*u**4 + a*(u + 0.3*u**2) "
+                                                       "+ b*(v + 0.3*u*v)", "variables": ["u", "v"],
+                                         "data": {"a": a, "b": b}}},
+            "dynamics": {"method": "langevin", "noise": "gradient_covariance", "lr": 0.25, "batch_size": 1},
+            "particles": 10000, "steps": 200, "init": {"point": [0, 0]},
+            "observe": {"histogram": {"bins": 20, "range": [[-1.5, 1.5], [-1.5, 1.5]]}, "basins": True,
+                        "gibbs": False}}
+    r = simulate(spec)
+    st = r["stationary"]
+    assert st["law"] == "grid_chain" and st["chi2_pvalue"] > 1e-3
+    assert r["local_laws"][0]["max_abs_z"] > 4              # a Gaussian at the minimum misses the skewed law
+    from sgdlab.theory.gibbs import gibbs_density_on_bins
+    land = landscape_of(JobRequest.model_validate(spec).landscape)
+    gibbs = gibbs_density_on_bins(land, r["histograms"]["final"]["edges"], 1 / r["noise"]["minima"][0][
+        "temperature_scalar"])
+    assert goodness_of_fit(r["histograms"]["final"]["counts"], gibbs)["chi2_pvalue"] < 1e-10

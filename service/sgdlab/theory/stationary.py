@@ -3,8 +3,11 @@
 - isotropic noise: the Gibbs law (the `gibbs` block's own numbers, law "gibbs");
 - state-dependent noise in 1-D: the zero-flux density of the continuous limit, rho ∝ exp(-integral L'/D) / D
   (law "fokker_planck", theory.state_dependent);
-- state-dependent noise above 1-D: the Gaussian local laws only (law "local_gaussian", see `local_laws`): no
-  density or basin fractions are claimed;
+- state-dependent noise in 2-D: the invariant law of the lecture's grid chain on the histogram's bins, with the
+  anisotropic kernel N(w - lr grad L, (lr^2/B) Sigma(w)) (law "grid_chain": the discrete chain itself, no
+  continuous limit; the box edges reflect), when the kernel fits STATIONARY_KERNEL_ENTRIES and Sigma on the bins
+  fits STATIONARY_SIGMA_BUDGET; else, and above 2-D, the Gaussian local laws only (law "local_gaussian", see
+  `local_laws`): no density or basin fractions are claimed;
 - gradient descent: no stationary law (the block is left out).
 """
 
@@ -21,6 +24,10 @@ from .noise import NoiseModel
 from .state_dependent import VanishingNoise, basin_fractions, bin_probabilities, noise_profile_1d
 
 _FIT_KEYS = ("kl_divergence", "total_variation", "chi2_pvalue")
+STATIONARY_KERNEL_ENTRIES = 5_000_000   # grid-chain transition probabilities a result may build
+STATIONARY_SIGMA_BUDGET = 2e7           # cells x data rows of per-sample gradients for Sigma on the grid
+MIN_KERNEL_CELLS = 2.0                  # the grid chain needs a kernel at least this many cells wide ...
+MAX_REFINE = 4                          # ... reached by refining each histogram bin at most r x r
 
 
 def _empty(law: str, note: str) -> dict[str, Any]:
@@ -50,9 +57,16 @@ def stationary_block(landscape: Landscape, analysis: Any, model: NoiseModel, edg
                        "gibbs.discrete_time_correction for the chain's O(lr) correction)"}
         _basin_tv(out, basin_fractions_empirical)
         return out
+    if landscape.dim == 2 and edges is not None and counts is not None:
+        out = _grid_chain_2d(landscape, analysis, model, edges, counts)
+        if out is not None:
+            _basin_tv(out, basin_fractions_empirical)
+            return out
     if landscape.dim > 1:
-        return _empty("local_gaussian", "state-dependent noise above 1-D: only the Gaussian law at each minimum "
-                      "is given (local_laws); no density or basin fractions are claimed")
+        return _empty("local_gaussian", "state-dependent noise above 1-D"
+                      + (" (the grid chain on these bins is beyond its budget)" if landscape.dim == 2 else "")
+                      + ": only the Gaussian law at each minimum is given (local_laws); no density or basin "
+                      "fractions are claimed")
     (lo, hi), = resolve_range(landscape, range)
     if edges is not None:
         lo, hi = min(lo, float(edges[0][0])), max(hi, float(edges[0][-1]))
@@ -74,4 +88,49 @@ def stationary_block(landscape: Landscape, analysis: Any, model: NoiseModel, edg
         out.update({k: fit[k] for k in _FIT_KEYS})
         out["chi2_statistic"], out["chi2_dof"] = fit["chi2_statistic"], fit["chi2_dof"]
     _basin_tv(out, basin_fractions_empirical)
+    return out
+
+
+def _grid_chain_2d(landscape: Landscape, analysis: Any, model: NoiseModel, edges: list, counts: np.ndarray
+                   ) -> dict[str, Any] | None:
+    """The grid chain's invariant law, on the histogram's bins refined r x r (r <= MAX_REFINE, the smallest with a
+    typical kernel at least MIN_KERNEL_CELLS cells wide), summed back onto the bins; None beyond the budgets."""
+    from ..core.errors import LimitExceeded
+    from ..core.landscapes.base import FiniteSumLandscape
+    from ..limits import Limits
+    from .density_evolution import DensityGrid, invariant_law, transition_matrix
+    coarse = [np.asarray(e, dtype=float) for e in edges]
+    rows = landscape.n_samples if isinstance(landscape, FiniteSumLandscape) else 1
+    bins = DensityGrid(tuple(coarse))
+    if bins.size * rows > STATIONARY_SIGMA_BUDGET:
+        return None
+    cov = model.covariance(landscape, bins.points())
+    # the typical (median over the bins) smaller kernel width; where the noise is quieter the chain is coarser
+    sd_min = model.lr * float(np.sqrt(max(np.median(np.min(np.diagonal(cov, axis1=1, axis2=2), axis=1)), 0.0)
+                                      / model.batch_size))
+    width = float(max(np.diff(e).max() for e in coarse))
+    r = next((k for k in range(1, MAX_REFINE + 1) if sd_min >= MIN_KERNEL_CELLS * width / k), None)
+    if r is None or bins.size * r * r * rows > STATIONARY_SIGMA_BUDGET:
+        return None
+    grid = DensityGrid(tuple(np.linspace(e[0], e[-1], r * (len(e) - 1) + 1) for e in coarse))
+    try:
+        P = transition_matrix(landscape, grid, model.lr, model.batch_size,
+                              Limits(max_kernel_entries=STATIONARY_KERNEL_ENTRIES),
+                              lambda pts: model.covariance(landscape, pts))
+    except LimitExceeded:
+        return None
+    fine = invariant_law(P)
+    nx, ny = len(coarse[0]) - 1, len(coarse[1]) - 1
+    probs = fine.reshape(nx, r, ny, r).sum(axis=(1, 3)).ravel()
+    out = _empty("grid_chain", "the invariant law of the grid chain with the anisotropic kernel N(w - lr grad L, "
+                 f"(lr^2/B) Sigma(w)) on the histogram's bins refined {r}x{r} (reflecting box edges): the discrete "
+                 "chain itself, no continuous limit")
+    out["density_theory"] = [float(v) for v in probs / bins.cell_volume]
+    fit = goodness_of_fit(counts, probs)
+    out.update({k: fit[k] for k in _FIT_KEYS})
+    labels = analysis.basin_of(grid.points())
+    keep = labels >= 0
+    if keep.any() and analysis.minima:
+        mass = np.bincount(labels[keep], weights=fine[keep], minlength=len(analysis.minima))
+        out["basin_fractions_theory"] = [float(f) for f in mass / mass.sum()]
     return out
