@@ -79,3 +79,27 @@ def test_minibatch_job_reports_its_own_noise_and_a_gibbs_beta_from_it():
     law = r["local_laws"][0]
     assert law["covariance_theory"][0][0] == pytest.approx(0.1 ** 2 / 5 * 3.1 / (1 - 0.9 ** 2), rel=1e-9)
     assert abs(law["covariance_measured"][0][0] - law["covariance_theory"][0][0]) < 4 * law["stderr"][0][0]
+
+
+def test_minibatch_exit_time_matches_the_exact_mfpt_with_the_data_noise():
+    """Escapes over a barrier of ~3 noise temperatures (T = lr Var(a)/(2B)); the exact MFPT with that noise lies
+    within the measured 95% interval widened by 10% (lr h = 0.04: O(lr) discrete-time bias of a few %)."""
+    s = np.sqrt(0.267)
+    spec = {"landscape": {"finite_sum": {"per_sample": "0.05*(w**2-1)**2 + 0.01*w + a*w", "data": {"a": [s, -s] * 8}}},
+            "dynamics": {"method": "minibatch_sgd", "lr": 0.1, "batch_size": 1}, "particles": 2000, "steps": 4000,
+            "init": {"minimum": 1}, "observe": {"exit_times": {"from": 1, "to": 0}, "gibbs": False}}
+    r = simulate(spec)
+    e = r["exit_times"]
+    assert 500 < e["escaped"] < 2000
+    lo, hi = e["ci95"]
+    assert 0.9 * lo <= e["exact_steps"] <= 1.1 * hi
+    assert e["exact_method"].startswith("quadrature_1d_state_dependent") and "sqrt(D_s/D_m)" in e["kramers_formula"]
+    t = r["noise"]["minima"][1]["temperature_scalar"]
+    assert t == pytest.approx(0.1 * 0.267 / 2, rel=1e-9)
+    # the isotropic formula at lr/(2B) = 0.05 (what the service printed before) is ~ e^(dL (1/T - 20)) too fast
+    from sgdlab.theory.exit_times import exact_mfpt_steps
+    from sgdlab.core.simulation.plan import analysis_of, landscape_of
+    from sgdlab.spec import JobRequest
+    ls = JobRequest.model_validate(spec).landscape
+    old = exact_mfpt_steps(landscape_of(ls), analysis_of(ls), 1, 0, 0.05, 0.1, e["radius"])
+    assert old < 0.5 * lo
