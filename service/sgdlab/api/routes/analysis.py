@@ -78,7 +78,7 @@ def _dynamics_model(body: AnalyzeRequest, land):
         raise SpecError("the analysis needs a constant learning rate (a schedule's theory depends on the step)",
                         "dynamics.lr")
     make_method(land, dyn, 1)               # finite-sum methods need a finite sum, B at most the data rows
-    if body.committor is not None and dyn.method != "langevin" or dyn.noise != "isotropic" and body.committor:
+    if body.committor is not None and (dyn.method != "langevin" or dyn.noise != "isotropic"):
         raise SpecError("the committor is computed for isotropic Langevin noise only", "committor")
     return noise_model(dyn, land, float(dyn.lr))
 
