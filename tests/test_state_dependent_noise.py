@@ -152,3 +152,19 @@ def test_2d_state_dependent_noise_histogram_follows_the_grid_chain_not_gibbs_or_
     gibbs = gibbs_density_on_bins(land, r["histograms"]["final"]["edges"], 1 / r["noise"]["minima"][0][
         "temperature_scalar"])
     assert goodness_of_fit(r["histograms"]["final"]["counts"], gibbs)["chi2_pvalue"] < 1e-10
+
+
+def test_2d_exit_time_with_data_noise_matches_the_grid_chain_hitting_time():
+    a, b = [1.0, -1.0, 1.0, -1.0], [1.0, 1.0, -1.0, -1.0]
+    spec = {"landscape": {"finite_sum": {"per_sample": "0.075*(u**2-1)**2 + 0.5*v**2 + 0.02*u + 0.8*a*(u + 0.3*v) "
+                                                       "+ 0.8*b*v*(1 + 0.3*u)", "variables": ["u", "v"],
+                                         "data": {"a": a, "b": b}, "range": [[-2, 2], [-1, 1]]}},
+            "dynamics": {"method": "langevin", "noise": "gradient_covariance", "lr": 0.1, "batch_size": 1},
+            "particles": 1000, "steps": 2500, "init": {"minimum": 1},
+            "observe": {"exit_times": {"from": 1, "to": 0}, "gibbs": False, "histogram": {"bins": 10}}}
+    r = simulate(spec)
+    e = r["exit_times"]
+    assert e["exact_method"].startswith("grid_chain_2d") and e["escaped"] > 800
+    lo, hi = e["ci95"]
+    assert 0.9 * lo <= e["exact_steps"] <= 1.1 * hi
+    assert e["kramers_formula"].startswith("eyring_kramers_saddle_temperature")

@@ -11,6 +11,7 @@ For isotropic noise D = T and these reduce to Gibbs and the usual formulas.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,10 +50,28 @@ class NoiseProfile1D:
         return np.interp(x, self.nodes, self.phi), np.interp(x, self.nodes, self.log_diffusion)
 
 
+_PROFILES: "OrderedDict[tuple, tuple[Landscape, NoiseProfile1D]]" = OrderedDict()
+PROFILE_CACHE_SIZE = 4   # one result asks for the same profile several times (stationary law, exit times, mixing)
+
+
 def noise_profile_1d(landscape: Landscape, model: NoiseModel, lo: float, hi: float, points: int = 20001
                      ) -> NoiseProfile1D:
     """L', D and Phi on `points` nodes of [lo, hi]. For finite sums, the per-sample moments are evaluated on at
-    most PROFILE_BUDGET / rows nodes (at least MIN_PROFILE_NODES) and interpolated by cubic splines."""
+    most PROFILE_BUDGET / rows nodes (at least MIN_PROFILE_NODES) and interpolated by cubic splines.
+    Profiles are cached per landscape object, noise model and interval (they are read-only)."""
+    key = (id(landscape), model, float(lo), float(hi), int(points))
+    hit = _PROFILES.get(key)
+    if hit is not None and hit[0] is landscape:
+        _PROFILES.move_to_end(key)
+        return hit[1]
+    profile = _noise_profile_1d(landscape, model, lo, hi, points)
+    _PROFILES[key] = (landscape, profile)
+    if len(_PROFILES) > PROFILE_CACHE_SIZE:
+        _PROFILES.popitem(last=False)
+    return profile
+
+
+def _noise_profile_1d(landscape: Landscape, model: NoiseModel, lo: float, hi: float, points: int) -> NoiseProfile1D:
     nodes = np.linspace(lo, hi, points)
     if model.kind == "none":
         raise VanishingNoise("gradient descent injects no noise")
