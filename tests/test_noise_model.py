@@ -75,7 +75,8 @@ def test_minibatch_job_reports_its_own_noise_and_a_gibbs_beta_from_it():
     assert g["beta_theory"] == pytest.approx(1 / t, rel=1e-9) and "data noise" in g["note"]
     # discrete-time variance T/(1 - lr/2): beta_fit ~ (1 - 0.05)/T, 4000 particles: stderr ~ 2%
     assert g["beta_fit"] == pytest.approx(0.95 / t, abs=4 * g["beta_fit_stderr"])
-    assert "state_dependent_noise" not in {w["code"] for w in r["validity"]["warnings"]}   # constant, 1-D: Gibbs holds
+    sdn = {w["code"]: w for w in r["validity"]["warnings"]}["state_dependent_noise"]
+    assert sdn["value"] < 1e-9 and "Gibbs law holds" in sdn["message"]   # constant, 1-D: Gibbs at that T
     law = r["local_laws"][0]
     assert law["covariance_theory"][0][0] == pytest.approx(0.1 ** 2 / 5 * 3.1 / (1 - 0.9 ** 2), rel=1e-9)
     assert abs(law["covariance_measured"][0][0] - law["covariance_theory"][0][0]) < 4 * law["stderr"][0][0]

@@ -7,8 +7,9 @@ Each warning is {"code", "message", "value", "threshold"} (API.md `validity.warn
   are biased by about lr * lambda / 2; `local_laws` and a density_evolution job give the discrete chain exactly;
 - `schedule`: the learning rate is scheduled and the theory uses the last step's lr (value);
 - `low_barrier`: dL / T < 2 for some barrier: no separation of time scales, Kramers does not apply;
-- `state_dependent_noise`: data noise whose Sigma varies with w (or is anisotropic): the Gibbs law is not this
-  dynamics' stationary law (value: the largest relative change of Sigma over the box);
+- `state_dependent_noise`: the noise is data noise (minibatch or gradient_covariance): its temperature is
+  lr Sigma/(2B), not the top-level lr/(2B); when Sigma varies with w (or is anisotropic) the Gibbs law is not the
+  stationary law (value: the largest relative change of Sigma over the box, 0 for constant noise);
 - `no_minimum`: the analysis found no minimum on the box: basins, exit times and local laws are empty;
 - `not_mixed`: the run is shorter than the slowest relaxation time (value, in steps): the histogram is not yet
   the stationary law, and a mismatch with Gibbs or `stationary` says nothing about the theory.
@@ -107,13 +108,16 @@ def noise_warnings(model: NoiseModel, noise: dict | None, landscape: Landscape, 
         sig0 = np.asarray(noise["minima"][0]["covariance"]) if noise["minima"] else None
         anisotropic = sig0 is not None and sig0.shape[0] > 1 and not np.allclose(
             sig0, np.trace(sig0) / sig0.shape[0] * np.eye(sig0.shape[0]), rtol=1e-9, atol=0)
-        if variation > 1e-9 or anisotropic:
-            out.append(warning("state_dependent_noise", "the gradient noise is data noise "
-                               + (f"that varies with w (relative change of Sigma up to {variation:.3g} over the box)"
-                                  if variation > 1e-9 else "with a constant but anisotropic Sigma")
-                               + ": the Gibbs law exp(-L/T) is not this dynamics' stationary law; see `stationary` "
-                               "and `local_laws`; `gibbs` uses the scalar temperature at the deepest minimum",
-                               variation))
+        deepest = min(analysis.minima, key=lambda m: m.loss).index if analysis.minima else None
+        t_deep = temps.get(deepest)
+        shape = (f"varies with w (relative change of Sigma up to {variation:.3g} over the box)" if variation > 1e-9
+                 else "is constant but anisotropic" if anisotropic else "is constant and isotropic")
+        law = ("the Gibbs law exp(-L/T) is not this dynamics' stationary law; see `stationary` and `local_laws`"
+               if variation > 1e-9 or anisotropic else "the Gibbs law holds at the noise temperature")
+        out.append(warning("state_dependent_noise", f"the gradient noise is data noise and {shape}: {law}. "
+                           + (f"Its temperature at the deepest minimum is {t_deep:.4g}, not lr/(2B) = "
+                              f"{model.scale:.4g} (the top-level temperature and beta keep lr/(2B)); `gibbs` uses "
+                              f"{t_deep:.4g}" if t_deep is not None else ""), variation))
     ratios = [(b.height / temps[b.from_], b) for b in analysis.barriers if temps.get(b.from_, 0) > 0]
     if ratios:
         r, b = min(ratios, key=lambda x: x[0])
