@@ -168,3 +168,35 @@ def test_2d_exit_time_with_data_noise_matches_the_grid_chain_hitting_time():
     lo, hi = e["ci95"]
     assert 0.9 * lo <= e["exact_steps"] <= 1.1 * hi
     assert e["kramers_formula"].startswith("eyring_kramers_saddle_temperature")
+
+
+def test_density_evolution_accepts_minibatch_sgd_in_2d_and_refuses_gradient_descent():
+    from sgdlab.core.errors import SpecError
+    c = np.array([[0.3, -0.2], [-0.3, 0.2], [0.1, 0.4], [-0.1, -0.4]])
+    spec = {"kind": "density_evolution", "steps": 50, "grid": {"points": 30},
+            "landscape": {"finite_sum": {"per_sample": "0.5*(u - a)**2 + 0.5*(v - b)**2 + 0.2*u*v",
+                                         "variables": ["u", "v"], "data": {"a": c[:, 0].tolist(),
+                                                                           "b": c[:, 1].tolist()},
+                                         "range": [[-1, 1], [-1, 1]]}},
+            "dynamics": {"method": "minibatch_sgd", "lr": 0.3, "batch_size": 1}}
+    work = make_work(JobRequest.model_validate(spec))
+    out = work.finish([fn(*args, NoHooks()) for fn, args in work.tasks], 1.0, "t")
+    kl = np.array(out["kl_to_stationary"])
+    assert np.all(np.diff(kl) <= 1e-12 * kl[:-1] + 1e-15)
+    assert out["noise"]["kind"] == "minibatch" and "Gaussian model" in out["kernel"]
+    # constant anisotropic Sigma on a quadratic: the invariant law's covariance is the Lyapunov one (+ h^2/12)
+    from sgdlab.theory.local_laws import lyapunov_covariance
+    sigma = np.cov(c.T, bias=True)
+    s = lyapunov_covariance(np.array([[1.0, 0.2], [0.2, 1.0]]), sigma, 0.3, 1)
+    edges = [np.array(e) for e in out["grid"]["edges"]]
+    centres = [0.5 * (e[1:] + e[:-1]) for e in edges]
+    p = np.array(out["stationary"]["density"]).reshape(30, 30) * np.outer(np.diff(edges[0]), np.diff(edges[1]))
+    uu, vv = np.meshgrid(*centres, indexing="ij")
+    mu = np.array([(p * uu).sum(), (p * vv).sum()])
+    cov = np.array([[(p * (uu - mu[0]) ** 2).sum(), (p * (uu - mu[0]) * (vv - mu[1])).sum()],
+                    [0, (p * (vv - mu[1]) ** 2).sum()]])
+    cov[1, 0] = cov[0, 1]
+    h = 2 / 30
+    assert cov == pytest.approx(s + h * h / 12 * np.eye(2), abs=0.05 * np.abs(s).max())
+    with pytest.raises(SpecError):
+        make_work(JobRequest.model_validate({**spec, "dynamics": {"method": "gradient_descent", "lr": 0.1}}))
