@@ -200,3 +200,33 @@ def test_density_evolution_accepts_minibatch_sgd_in_2d_and_refuses_gradient_desc
     assert cov == pytest.approx(s + h * h / 12 * np.eye(2), abs=0.05 * np.abs(s).max())
     with pytest.raises(SpecError):
         make_work(JobRequest.model_validate({**spec, "dynamics": {"method": "gradient_descent", "lr": 0.1}}))
+
+
+def test_sgd_noise_favours_the_flat_minimum_exponentially_isotropic_noise_only_by_a_prefactor():
+    """Two minima of equal depth (L = 0 at w = -1 and 1) with curvatures 1 (flat) and 3 (sharp), and data noise
+    with Sigma proportional to the Hessian at both (per-sample L + a g(w), g'(w)^2 = L''(w) at the minima):
+    the sharp minimum is left exponentially faster (Xie, Sato and Sugiyama 2021); with isotropic noise only
+    the Kramers prefactor sqrt(h) differs."""
+    alpha, beta = (np.sqrt(3) + 1) / 2, (np.sqrt(3) - 1) / 2
+    land_spec = {"finite_sum": {"per_sample": f"0.25*(w**2-1)**2*(1 + 0.5*w) + a*({alpha}*w + {beta / 2}*w**2)",
+                                "data": {"a": [0.5, -0.5]}, "range": [[-1.8, 1.8]]}}   # 1 + w/2 > 0 there
+    ls = JobRequest.model_validate({**SIM, "landscape": land_spec}).landscape
+    land, analysis = landscape_of(ls), analysis_of(ls)
+    flat, sharp = [m.index for m in sorted(analysis.minima, key=lambda m: m.hessian_eigenvalues[0])]
+    assert [float(analysis.minima[k].hessian_eigenvalues[0]) for k in (flat, sharp)] == pytest.approx([1, 3], rel=1e-6)
+    assert abs(analysis.minima[flat].loss - analysis.minima[sharp].loss) < 1e-12
+    lr = 0.02
+    data = NoiseModel("gradient_covariance", lr, 1)
+    sig = data.covariance(land, np.array([m.location for m in analysis.minima]))[:, 0, 0]
+    assert sig[sharp] / sig[flat] == pytest.approx(3.0, rel=1e-6)              # Sigma ∝ H at the minima
+    # isotropic at the same temperature as the data noise at the flat minimum
+    iso = NoiseModel("isotropic", lr * float(sig[flat]), 1)
+
+    def ratio(model):
+        out_flat = exit_theory(land, analysis, model, flat, sharp)["exact_steps"]
+        out_sharp = exit_theory(land, analysis, model, sharp, flat)["exact_steps"]
+        return out_flat / out_sharp
+
+    r_iso, r_data = ratio(iso), ratio(data)
+    assert r_iso == pytest.approx(np.sqrt(3), rel=0.02)   # equal barriers: only the prefactor sqrt(h_sharp/h_flat)
+    assert r_data > 1e6 * r_iso                       # dL/(T h): the sharp minimum's barrier is ~3x fewer temperatures
