@@ -25,7 +25,7 @@ from .noise import NoiseModel, per_sample_moments
 #: per-sample gradient evaluations (points x data rows) the 1-D noise profile may spend
 PROFILE_BUDGET = 2e7
 MIN_PROFILE_NODES = 257
-MIN_RELATIVE_D = 1e-10   # D below this fraction of its maximum counts as vanishing noise
+MIN_RELATIVE_D = 1e-6    # D below this fraction of its maximum counts as vanishing noise (SGD interpolates there)
 
 
 class VanishingNoise(ValueError):
@@ -94,7 +94,9 @@ def _noise_profile_1d(landscape: Landscape, model: NoiseModel, lo: float, hi: fl
     floor = MIN_RELATIVE_D * float(diff.max(initial=0.0))
     if not floor > 0 or diff.min() <= floor:
         k = int(np.argmin(diff))
-        raise VanishingNoise(f"the gradient noise vanishes near w = {nodes[k]:.6g} (D = {diff[k]:.3g})")
+        raise VanishingNoise(f"the gradient noise (nearly) vanishes near w = {nodes[k]:.6g} (D = {diff[k]:.3g}, "
+                             f"{diff[k] / diff.max():.2g} of its maximum): SGD settles there and the zero-flux "
+                             "density degenerates to a point mass")
     ratio = grad / diff
     phi = np.concatenate([[0.0], np.cumsum(0.5 * (ratio[1:] + ratio[:-1]) * np.diff(nodes))])
     return NoiseProfile1D(nodes, grad, diff, phi)
