@@ -73,8 +73,8 @@ def _theory_gibbs_beta(model, noise: dict, analysis, beta: float | None) -> tupl
     if not t > 0:
         return None, None
     return 1.0 / t, (f"data noise: beta_theory = 1/T with T = {t:.6g}, the scalar temperature lr tr(Sigma)/(2Bd) at "
-                     f"the deepest minimum {k}; the noise varies with w, so this Gibbs law is not the dynamics' "
-                     "stationary law (see `stationary`)")
+                     f"the deepest minimum {k}; where Sigma varies with w or is anisotropic (validity: "
+                     "state_dependent_noise) this Gibbs law is not the dynamics' stationary law (see `stationary`)")
 
 
 def _exit_block(plan: SimulationPlan, land, model, states: dict) -> dict:
