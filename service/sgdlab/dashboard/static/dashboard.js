@@ -206,7 +206,8 @@ function showNumbers(result) {
 // ---- validity warnings (issue 9): each warning listed, and repeated next to the numbers it qualifies --------
 const WARNING_QUALIFIES = {
   diverged: ["exit ", "mean exit time"], unstable_lr: ["temperature", "Kramers"], large_lr: ["Kramers", "β theory"],
-  schedule: ["temperature"], low_barrier: ["Kramers"], state_dependent_noise: ["temperature", "β theory", "KL(histogram"],
+  schedule: ["temperature"], low_barrier: ["Kramers"],
+  state_dependent_noise: ["temperature", "β theory", "KL(histogram"],
   not_mixed: ["β fitted", "KL(histogram"], no_minimum: ["temperature"],
 };
 
