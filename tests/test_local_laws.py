@@ -47,7 +47,8 @@ def test_2d_quadratic_with_constant_non_diagonal_sigma_matches_the_lyapunov_law(
                                          "variables": ["u", "v"], "data": {"a": z[:, 0].tolist(),
                                                                            "b": z[:, 1].tolist()}}},
             "dynamics": {"method": "langevin", "noise": "gradient_covariance", "lr": 0.1, "batch_size": 2},
-            "particles": 10000, "steps": 100, "init": {"point": [0.0, 0.0]}, "observe": {"basins": True, "gibbs": False}}
+            "particles": 10000, "steps": 100, "init": {"point": [0.0, 0.0]},
+            "observe": {"basins": True, "gibbs": False}}
     r = simulate(spec)
     assert r["noise"]["minima"][0]["covariance"] == pytest.approx(sigma, rel=1e-12)
     law = r["local_laws"][0]

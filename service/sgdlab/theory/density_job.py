@@ -19,7 +19,7 @@ from .density_evolution import check_kernel_entries, evolve_density, initial_fro
 from .noise import deepest_minimum, noise_block, noise_model, scalar_temperature_at
 
 DEFAULT_GRID_POINTS = {1: 400, 2: 80}
-SUBMISSION_SIGMA_BUDGET = 2e7   # cells x data rows of per-sample gradients spent sizing a data-noise kernel at submission
+SUBMISSION_SIGMA_BUDGET = 2e7   # cells x data rows spent sizing a data-noise kernel at submission
 
 
 @dataclass
