@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from sgdlab.core.observers.basin_moments import BasinMomentsObserver, covariance_with_stderr
+from sgdlab.core.observers.basin_moments import covariance_with_stderr, moments_of
+from sgdlab.core.observers.basins import BasinObserver
 from sgdlab.core.simulation.run import simulate
 from sgdlab.theory.local_laws import lyapunov_covariance
 
@@ -20,11 +21,11 @@ def test_moment_sums_give_the_sample_covariance_and_a_stderr_that_matches_the_sp
     cov = np.array([[1.0, 0.8], [0.8, 2.0]])
     reps = []
     for _ in range(200):
-        obs = BasinMomentsObserver(lambda w: np.zeros(len(w), dtype=int), np.array([[0.5, -0.5]]))
+        obs = BasinObserver(lambda w: np.zeros(len(w), dtype=int), 1, [], np.array([[0.5, -0.5]]))
         w = rng.multivariate_normal([0.5, -0.5], cov, size=400)
         obs.end_block(w[:150])
         obs.end_block(w[150:])
-        st = obs.state()
+        st = moments_of(BasinObserver.merge([obs.state()]))
         c, se = covariance_with_stderr(int(st["n"][0]), st["s1"][0], st["s2"][0], st["s3"][0], st["s4"][0])
         assert c == pytest.approx(np.cov(w.T), rel=1e-10)
         reps.append((c, se))

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .basins import BasinOf
 from .divergence import diverged_rows
 
 
-class BasinMomentsObserver:
-    """Moment sums of the final positions of the particles in each basin (diverged particles left out)."""
+class BasinMoments:
+    """Moment sums of the final positions of the particles in each basin, fed with the basin labels the basin
+    observer computed (labelling can be costly above 2-D: it is done once); diverged particles are left out."""
 
-    per_step = False
-
-    def __init__(self, basin_of: BasinOf, minima: np.ndarray):
-        self.basin_of = basin_of
+    def __init__(self, minima: np.ndarray):
         self.minima = np.asarray(minima, dtype=float)
         k, d = self.minima.shape
         self.n = np.zeros(k, dtype=np.int64)
@@ -26,11 +23,8 @@ class BasinMomentsObserver:
         self.s3 = np.zeros((k, d, d))
         self.s4 = np.zeros((k, d, d))
 
-    def begin_block(self, w, offset):
-        pass
-
-    def end_block(self, w):
-        labels = self.basin_of(w)
+    def add(self, w: np.ndarray, labels: np.ndarray) -> None:
+        """Accumulate the rows of w with their basin labels (-1: none)."""
         labels = np.where(diverged_rows(w), -1, labels)
         for k in np.unique(labels[labels >= 0]):
             y = w[labels == k] - self.minima[k]
@@ -41,12 +35,17 @@ class BasinMomentsObserver:
             self.s3[k] += y2.T @ y
             self.s4[k] += y2.T @ y2
 
-    def state(self):
-        return {"n": self.n, "s1": self.s1, "s2": self.s2, "s3": self.s3, "s4": self.s4}
+    def state(self) -> dict:
+        """The sums, keyed `moments_*` (they merge by addition like the basin counts)."""
+        return {"moments_n": self.n, "moments_s1": self.s1, "moments_s2": self.s2, "moments_s3": self.s3,
+                "moments_s4": self.s4}
 
-    @staticmethod
-    def merge(states):
-        return {k: sum(s[k] for s in states) for k in states[0]}
+
+def moments_of(merged: dict) -> dict | None:
+    """The merged moment sums of a basin observer's state ({n, s1, s2, s3, s4}), or None when not recorded."""
+    if "moments_n" not in merged:
+        return None
+    return {k: merged["moments_" + k] for k in ("n", "s1", "s2", "s3", "s4")}
 
 
 def covariance_with_stderr(n: int, s1: np.ndarray, s2: np.ndarray, s3: np.ndarray, s4: np.ndarray

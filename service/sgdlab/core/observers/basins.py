@@ -6,14 +6,16 @@ from typing import Callable
 
 import numpy as np
 
+from .basin_moments import BasinMoments
 from .divergence import diverged_rows
 
 BasinOf = Callable[[np.ndarray], np.ndarray]
 
 
-def basin_counts(basin_of: BasinOf, w: np.ndarray, n_basins: int) -> np.ndarray:
-    """Counts per basin, then a slot for finite points in no basin (outside, on a ridge), then one for diverged."""
-    labels = basin_of(w)
+def basin_counts(basin_of: BasinOf, w: np.ndarray, n_basins: int, labels: np.ndarray | None = None) -> np.ndarray:
+    """Counts per basin, then a slot for finite points in no basin (outside, on a ridge), then one for diverged
+    (`labels`: basin_of(w) when already computed)."""
+    labels = basin_of(w) if labels is None else labels
     labels = np.where(labels < 0, n_basins, labels)
     labels = np.where(diverged_rows(w), n_basins + 1, labels)
     return np.bincount(labels, minlength=n_basins + 2)
@@ -32,10 +34,12 @@ def basin_fractions(counts: np.ndarray) -> list[dict]:
 
 
 class BasinObserver:
-    """Basin counts at the end and at snapshot steps."""
+    """Basin counts at the end and at snapshot steps; with `minima`, also the per-basin moments of the final
+    positions about each minimum (for the local laws)."""
 
-    def __init__(self, basin_of: BasinOf, n_basins: int, snapshots: list[int]):
+    def __init__(self, basin_of: BasinOf, n_basins: int, snapshots: list[int], minima: np.ndarray | None = None):
         self.basin_of = basin_of
+        self.moments = BasinMoments(minima) if minima is not None and len(minima) else None
         self.k = n_basins
         self.snapshots = sorted(set(snapshots))
         self.snap_index = {s: i for i, s in enumerate(self.snapshots)}
@@ -52,10 +56,13 @@ class BasinObserver:
             self.snaps[i] += basin_counts(self.basin_of, w, self.k)
 
     def end_block(self, w):
-        self.final += basin_counts(self.basin_of, w, self.k)
+        labels = self.basin_of(w)
+        self.final += basin_counts(self.basin_of, w, self.k, labels)
+        if self.moments is not None:
+            self.moments.add(w, labels)
 
     def state(self):
-        return {"final": self.final, "snapshots": self.snaps}
+        return {"final": self.final, "snapshots": self.snaps, **(self.moments.state() if self.moments else {})}
 
     @staticmethod
     def merge(states):

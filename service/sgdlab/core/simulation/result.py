@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..dynamics.schedules import final_lr
+from ..observers.basin_moments import moments_of
 from ..observers.first_passage import DIVERGED, NOT_TRACKED
 from ..landscapes.base import FiniteSumLandscape
 from .plan import SimulationPlan, landscape_of
@@ -150,7 +151,8 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
                                   plan.analysis.range)
     if stationary is not None:
         out["stationary"] = stationary
-    out["local_laws"] = local_laws(land, plan.analysis, model, states.get("basin_moments"))
+    out["local_laws"] = local_laws(land, plan.analysis, model,
+                                   moments_of(states["basins"]) if "basins" in states else None)
     if "exit_times" in states:
         out["exit_times"] = _exit_block(plan, land, model, states)
     if "loss_trace" in states:
