@@ -58,6 +58,8 @@ def test_noise_picks_the_quieter_well_as_the_zero_flux_density_says_not_gibbs(lo
     assert r["gibbs"]["chi2_pvalue"] < 1e-10
     codes = {w["code"] for w in r["validity"]["warnings"]}
     assert "state_dependent_noise" in codes and "not_mixed" not in codes
+    chain = st["grid_chain"]                                         # the discrete chain's own law, as a cross-check
+    assert chain["chi2_pvalue"] > 1e-3 and abs(chain["basin_fractions_theory"][0] - measured) < 4 * se
 
 
 def test_grid_chain_with_sigma_is_the_invariant_law_of_the_simulation_and_kl_never_increases(loud_run):

@@ -2,7 +2,8 @@
 
 - isotropic noise: the Gibbs law (the `gibbs` block's own numbers, law "gibbs");
 - state-dependent noise in 1-D: the zero-flux density of the continuous limit, rho ∝ exp(-integral L'/D) / D
-  (law "fokker_planck", theory.state_dependent);
+  (law "fokker_planck", theory.state_dependent), with the grid chain's own law as `grid_chain` (no O(lr) bias;
+  its basin fractions are over the histogram box) when within budget;
 - state-dependent noise in 2-D: the invariant law of the lecture's grid chain on the histogram's bins, with the
   anisotropic kernel N(w - lr grad L, (lr^2/B) Sigma(w)) (law "grid_chain": the discrete chain itself, no
   continuous limit; the box edges reflect), when the kernel fits STATIONARY_KERNEL_ENTRIES and Sigma on the bins
@@ -28,6 +29,8 @@ STATIONARY_KERNEL_ENTRIES = 5_000_000   # grid-chain transition probabilities a 
 STATIONARY_SIGMA_BUDGET = 2e7           # cells x data rows of per-sample gradients for Sigma on the grid
 MIN_KERNEL_CELLS = 2.0                  # the grid chain needs a kernel at least this many cells wide ...
 MAX_REFINE = 4                          # ... reached by refining each histogram bin at most r x r
+MIN_KERNEL_CELLS_1D = 4.0               # in 1-D the narrowest kernel spans this many cells ...
+MAX_CELLS_1D = 4000                     # ... within this many cells
 
 
 def _empty(law: str, note: str) -> dict[str, Any]:
@@ -58,7 +61,7 @@ def stationary_block(landscape: Landscape, analysis: Any, model: NoiseModel, edg
         _basin_tv(out, basin_fractions_empirical)
         return out
     if landscape.dim == 2 and edges is not None and counts is not None:
-        out = _grid_chain_2d(landscape, analysis, model, edges, counts)
+        out = _grid_chain_on_bins(landscape, analysis, model, edges, counts)
         if out is not None:
             _basin_tv(out, basin_fractions_empirical)
             return out
@@ -87,14 +90,19 @@ def stationary_block(landscape: Landscape, analysis: Any, model: NoiseModel, edg
         fit = goodness_of_fit(counts, probs)
         out.update({k: fit[k] for k in _FIT_KEYS})
         out["chi2_statistic"], out["chi2_dof"] = fit["chi2_statistic"], fit["chi2_dof"]
+        chain = _grid_chain_on_bins(landscape, analysis, model, edges, counts)
+        if chain is not None:      # the discrete chain's own law: no O(lr) bias, a cross-check of the above
+            out["grid_chain"] = {k: chain[k] for k in ("density_theory", "basin_fractions_theory", *_FIT_KEYS,
+                                                       "note")}
     _basin_tv(out, basin_fractions_empirical)
     return out
 
 
-def _grid_chain_2d(landscape: Landscape, analysis: Any, model: NoiseModel, edges: list, counts: np.ndarray
-                   ) -> dict[str, Any] | None:
-    """The grid chain's invariant law, on the histogram's bins refined r x r (r <= MAX_REFINE, the smallest with a
-    typical kernel at least MIN_KERNEL_CELLS cells wide), summed back onto the bins; None beyond the budgets."""
+def _grid_chain_on_bins(landscape: Landscape, analysis: Any, model: NoiseModel, edges: list, counts: np.ndarray
+                        ) -> dict[str, Any] | None:
+    """The grid chain's invariant law, on the histogram's bins refined r-fold per axis (r <= MAX_REFINE, the
+    smallest with a typical kernel at least MIN_KERNEL_CELLS cells wide), summed back onto the bins (1-D, 2-D);
+    None beyond the budgets."""
     from ..core.errors import LimitExceeded
     from ..core.landscapes.base import FiniteSumLandscape
     from ..limits import Limits
@@ -105,12 +113,18 @@ def _grid_chain_2d(landscape: Landscape, analysis: Any, model: NoiseModel, edges
     if bins.size * rows > STATIONARY_SIGMA_BUDGET:
         return None
     cov = model.covariance(landscape, bins.points())
-    # the typical (median over the bins) smaller kernel width; where the noise is quieter the chain is coarser
-    sd_min = model.lr * float(np.sqrt(max(np.median(np.min(np.diagonal(cov, axis1=1, axis2=2), axis=1)), 0.0)
-                                      / model.batch_size))
+    # 2-D: the typical (median over the bins) smaller kernel width; where the noise is quieter the chain is
+    # coarser. 1-D (cheap): the narrowest kernel at least MIN_KERNEL_CELLS_1D cells wide, up to MAX_CELLS_1D cells.
+    var = np.min(np.diagonal(cov, axis1=1, axis2=2), axis=1)
+    one_d = len(coarse) == 1
+    sd_min = model.lr * float(np.sqrt(max(float(var.min() if one_d else np.median(var)), 0.0) / model.batch_size))
     width = float(max(np.diff(e).max() for e in coarse))
-    r = next((k for k in range(1, MAX_REFINE + 1) if sd_min >= MIN_KERNEL_CELLS * width / k), None)
-    if r is None or bins.size * r * r * rows > STATIONARY_SIGMA_BUDGET:
+    if one_d:
+        top = max(1, MAX_CELLS_1D // bins.size)
+        r = min(top, int(np.ceil(MIN_KERNEL_CELLS_1D * width / sd_min))) if sd_min > 0 else top
+    else:
+        r = next((k for k in range(1, MAX_REFINE + 1) if sd_min >= MIN_KERNEL_CELLS * width / k), None)
+    if r is None or bins.size * r ** len(coarse) * rows > STATIONARY_SIGMA_BUDGET:
         return None
     grid = DensityGrid(tuple(np.linspace(e[0], e[-1], r * (len(e) - 1) + 1) for e in coarse))
     try:
@@ -120,10 +134,10 @@ def _grid_chain_2d(landscape: Landscape, analysis: Any, model: NoiseModel, edges
     except LimitExceeded:
         return None
     fine = invariant_law(P)
-    nx, ny = len(coarse[0]) - 1, len(coarse[1]) - 1
-    probs = fine.reshape(nx, r, ny, r).sum(axis=(1, 3)).ravel()
-    out = _empty("grid_chain", "the invariant law of the grid chain with the anisotropic kernel N(w - lr grad L, "
-                 f"(lr^2/B) Sigma(w)) on the histogram's bins refined {r}x{r} (reflecting box edges): the discrete "
+    shape = [n for e in coarse for n in (len(e) - 1, r)]
+    probs = fine.reshape(shape).sum(axis=tuple(range(1, len(shape), 2))).ravel()
+    out = _empty("grid_chain", "the invariant law of the grid chain with the kernel N(w - lr grad L, (lr^2/B) "
+                 f"Sigma(w)) on the histogram's bins refined {r}-fold per axis (reflecting box edges): the discrete "
                  "chain itself, no continuous limit")
     out["density_theory"] = [float(v) for v in probs / bins.cell_volume]
     fit = goodness_of_fit(counts, probs)
