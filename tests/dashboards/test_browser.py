@@ -245,3 +245,20 @@ def test_api_docs_list_the_operations_offline(page, live_api):
     assert {(m.upper(), p) for m, p in shown} == expected
     assert refused == [] and not page.js_errors, (refused, page.js_errors)
     page.screenshot(path=str(SCREENSHOTS / "06-api-docs.png"))
+
+
+def test_job_page_shows_validity_warnings_next_to_the_numbers(page, live_api):
+    """The issue's divergent case (double well, tilt 0.1, lr 0.3, B 1): the page says so, beside the numbers."""
+    import httpx
+    job = {"landscape": {"builtin": "double_well", "params": {"tilt": 0.1}}, "dynamics": {"lr": 0.3, "batch_size": 1},
+           "particles": 500, "steps": 500, "observe": {"histogram": {"bins": 40}, "exit_times": {"from": 1, "to": 0}}}
+    r = httpx.post(live_api + "/v1/jobs", json=job, timeout=30)
+    assert r.status_code == 202 and "unstable_lr" in {w["code"] for w in r.json()["warnings"]}
+    page.goto(live_api + "/dashboard/jobs/" + r.json()["id"])
+    page.wait_for_selector("#job-status .status.succeeded", timeout=120_000)
+    page.wait_for_selector("#validity-warnings li[data-code=diverged]", timeout=20_000)
+    assert "500 of 500 particles diverged" in page.inner_text("#validity-warnings")
+    notes = page.eval_on_selector_all("#key-numbers dd .validity-note", "ds => ds.map(d => d.dataset.code)")
+    assert "diverged" in notes and "unstable_lr" in notes
+    page.screenshot(path=str(SCREENSHOTS / "07-job-warnings.png"), full_page=True)
+    assert not page.js_errors, page.js_errors

@@ -7,6 +7,7 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..spec.base import StrictModel
+from ..spec.dynamics import DynamicsSpec
 from ..spec.landscape import LandscapeSpec
 from ..spec.observe import BasinPairSpec
 from .result_models import Committor, LandscapeBlock, ResultBlocks, Theory
@@ -56,6 +57,8 @@ class JobStatus(BaseModel):
     error: Optional[dict[str, Any]]
     links: Links
     summary: Optional[JobSummary] = None
+    warnings: Optional[list[dict[str, Any]]] = Field(None, description="202 of POST /v1/jobs: what the theory "
+                                                     "will not cover (unstable_lr, large_lr, schedule, no_minimum)")
 
 
 class JobList(BaseModel):
@@ -109,6 +112,8 @@ class AnalyzeRequest(StrictModel):
     batch_size: Optional[int] = Field(None, ge=1)
     range: Optional[list[tuple[float, float]]] = Field(None, description="analysis and quadrature box")
     committor: Optional[CommitterSpec] = Field(None, description="also the committor between two minima")
+    dynamics: Optional[DynamicsSpec] = Field(None, description="as in a job, in place of temperature/lr/batch_size: "
+                                             "the theory of that dynamics' own noise (a constant lr)")
 
 
 class AnalyzeResponse(BaseModel):

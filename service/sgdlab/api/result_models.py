@@ -156,6 +156,9 @@ class ExitTimes(Block):
     exponential_fit_test: Optional[str] = Field(None, description="the test used, or why none was run")
     exponential_fit_rejected: Optional[bool] = None
     warnings: list[ResultWarning] = Field(default_factory=list)
+    kramers_formula: Optional[str] = Field(None, description="which Kramers formula, for which noise")
+    exact_method: Optional[str] = Field(None, description="how exact_steps was computed, for which noise")
+    diverged: Optional[int] = Field(None, description="particles that started in `from` and diverged (excluded)")
     kramers_reason: Optional[str] = Field(None, description="why kramers_steps is null")
     exact_reason: Optional[str] = Field(None, description="why exact_steps is null")
 
@@ -196,9 +199,65 @@ class Grid(Block):
 
 
 class Stationary(Block):
-    """density_evolution: the grid chain's own invariant density."""
+    """The stationary law of the dynamics that ran. Simulations: which law (`law`) against the histogram;
+    density_evolution: the grid chain's own invariant density (`density`)."""
 
-    density: Numbers
+    law: Optional[str] = Field(None, description="gibbs | fokker_planck | grid_chain | local_gaussian")
+    density_theory: Optional[Numbers] = None
+    basin_fractions_theory: Optional[Numbers] = None
+    kl_divergence: Optional[float] = None
+    total_variation: Optional[float] = None
+    chi2_pvalue: Optional[float] = None
+    note: Optional[str] = Field(None, description="what the law assumes")
+    density: Optional[Numbers] = Field(None, description="density_evolution: the chain's invariant density")
+
+
+class HessianAlignment(Block):
+    """Sigma against the Hessian at a minimum: trace ratio and the cosine between the two matrices."""
+
+    trace_ratio: Optional[float] = None
+    cosine: Optional[float] = None
+
+
+class NoiseAtPoint(Block):
+    """The gradient-noise covariance Sigma at a critical point and its temperature matrix lr Sigma/(2B)."""
+
+    index: Optional[int] = Field(None, description="minima: the basin index")
+    location: Optional[list[float]] = None
+    covariance: list[list[float]]
+    temperature: list[list[float]]
+    temperature_scalar: Optional[float] = Field(None, description="mean eigenvalue of `temperature`")
+    hessian_alignment: Optional[HessianAlignment] = Field(None, description="minima only")
+
+
+class Noise(Block):
+    """The noise the dynamics inject: isotropic (Sigma = I), data noise (per-sample gradient covariance) or none."""
+
+    kind: str = Field(..., description="isotropic | gradient_covariance | minibatch | none")
+    minima: list[NoiseAtPoint] = Field(default_factory=list)
+    saddles: list[NoiseAtPoint] = Field(default_factory=list)
+
+
+class LocalLaw(Block):
+    """At a minimum: the discrete Lyapunov covariance against the measured covariance of its basin's particles."""
+
+    index: int
+    particles: int
+    covariance_theory: Optional[list[list[float]]] = None
+    covariance_measured: Optional[list[list[Optional[float]]]] = None
+    stderr: Optional[list[list[Optional[float]]]] = None
+
+
+class DivergedCount(Block):
+    count: int
+    fraction: float
+
+
+class Validity(Block):
+    """Whether the theory applies to what ran: diverged particles (excluded everywhere) and warnings."""
+
+    diverged: DivergedCount
+    warnings: list[ResultWarning] = Field(default_factory=list)
 
 
 class ResultBlocks(Block):
@@ -217,6 +276,9 @@ class ResultBlocks(Block):
     performance: Optional[Performance] = None
     diverged: Optional[Diverged] = Field(None, description="particles that left every finite value")
     stationary: Optional[Stationary] = None
+    noise: Optional[Noise] = None
+    local_laws: Optional[list[LocalLaw]] = None
+    validity: Optional[Validity] = None
     kl_to_stationary: Optional[Numbers] = Field(None, description="density_evolution: KL(rho_t || rho_inf)")
     grid: Optional[Grid] = None
     series_steps: Optional[list[int]] = Field(None, description="density_evolution: steps of the series")

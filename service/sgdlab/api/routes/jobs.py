@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from ...jobs.store import ACTIVE, IdempotencyConflict, JobRecord, spec_hash
 from ...jobs.summary import spec_summary
-from ...jobs.work import validate_job
+from ...jobs.work import submission_warnings, validate_job
 from ...spec import JobRequest
 from ..deps import owned_job, principal, state
 from ..models import JobList, JobResult, JobStatus, JobStatusName
@@ -60,7 +60,7 @@ def submit_job(body: JobRequest, request: Request, response: Response, owner: st
         st.dispatcher.notify()
     else:
         response.status_code = 200
-    return status_document(rec)
+    return {**status_document(rec), "warnings": submission_warnings(body, limits)}
 
 
 @router.get("", response_model=JobList, responses=problem_responses(422))
