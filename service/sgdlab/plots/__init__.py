@@ -39,9 +39,11 @@ SIMULATION_PLOT_NAMES: tuple[str, ...] = tuple(n for n in PLOT_NAMES if n not in
 PLOT_BLOCKS: dict[str, str] = {
     "histogram": "histograms", "basins": "basins", "survival": "exit_times", "loss_trace": "loss_trace",
     "trajectories": "trajectories", "arrival": "arrival", "kl_to_stationary": "kl_to_stationary",
-    "stationary_vs_gibbs": "stationary",
+    "stationary_vs_gibbs": "grid",
 }
-"""The result block each plot is drawn from (the dashboard offers a plot when its block is in the result)."""
+"""The result block that tells a plot applies (the dashboard offers a plot when that block is in the result).
+`stationary_vs_gibbs` draws the grid chain's `stationary.density`; simulations have a `stationary` block too (the
+theory's law against the histogram), so it keys on `grid`, which only density_evolution results carry."""
 VEGA_NAMES: tuple[str, ...] = tuple(VEGA_BUILDERS)
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 

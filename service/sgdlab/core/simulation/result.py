@@ -100,7 +100,7 @@ def _exit_block(plan: SimulationPlan, land, model, states: dict) -> dict:
     reasons = unavailable_reasons(plan.analysis, land.dim, e.from_, e.to, T, summary["kramers_steps"],
                                   summary["exact_steps"])
     for key, method in (("kramers_reason", "kramers_formula"), ("exact_reason", "exact_method")):
-        if key in reasons and str(theory[method] or "").startswith(("unavailable", "none")):
+        if key in reasons and model.state_dependent and str(theory[method] or "").startswith("unavailable"):
             reasons[key] = theory[method]          # the noise-aware theory already says why
     summary.update(reasons)
     return summary
