@@ -57,6 +57,18 @@ def {name}({args}):
 '''
 
 
+_GRADIENT_AT = '''
+
+@njit(cache=True, error_model="numpy")
+def gradient_at(w, p, rows, out):
+    nrows = rows.shape[0]
+    for i in range(w.shape[0]):
+{load}
+{gradient}
+{store}
+'''
+
+
 def _indent(lines, spaces: int) -> str:
     return "\n".join(" " * spaces + line for line in lines)
 
@@ -113,8 +125,13 @@ def _function(name: str, code: GradientCode, rows_from: str | None) -> str:
 
 
 def kernel_module_source(code: GradientCode) -> str:
-    """The module: `full_gradient_chunk`, and `minibatch_chunk` for finite sums (see the module docstring)."""
-    src = _HEAD + _function("full_gradient_chunk", code, "all")
+    """The module: `full_gradient_chunk`, `minibatch_chunk` for finite sums (see the module docstring), and
+    `gradient_at(w, p, rows, out)`, the kernels' gradient at each row of w (for checks; compiled only if called)."""
+    d = code.dim
+    src = _HEAD + _GRADIENT_AT.format(load=_indent([f"x{k} = w[i, {k}]" for k in range(d)], 8),
+                                      gradient=_indent(_gradient(code, "all"), 8),
+                                      store=_indent([f"out[i, {k}] = g{k}" for k in range(d)], 8))
+    src += _function("full_gradient_chunk", code, "all")
     if code.per_sample:
         src += _function("minibatch_chunk", code, "batch")
     return src
