@@ -11,4 +11,7 @@ import sgdlab.core.simulation.run_shard  # noqa: F401
 import sgdlab.theory.landscape_analysis  # noqa: F401
 from sgdlab.core.dynamics.compiled.warm import warm_catalog_kernels
 
-CATALOG_KERNEL_SECONDS = warm_catalog_kernels()
+try:
+    CATALOG_KERNEL_SECONDS = warm_catalog_kernels()
+except Exception:  # warming is an optimisation: a worker compiles on first use instead (the forkserver must start)
+    CATALOG_KERNEL_SECONDS = {}
