@@ -101,8 +101,9 @@ def main() -> None:
            "steps": 200, "init": {"normal": {"mean": [0, 0], "std": 1}},
            "observe": {"histogram": {"bins": 50}, "basins": False, "gibbs": False}}
     figures["minibatch_sgd"] = compare("minibatch SGD n=1000 B=32 d=2", sgd)
+    fig = figures["minibatch_sgd"]
     for b in ("numpy", "compiled"):
-        figures["minibatch_sgd"][f"{b}_ns_per_particle_sample"] = round(1e9 / (figures["minibatch_sgd"][f"{b}_per_s"] * B), 2)
+        fig[f"{b}_ns_per_particle_sample"] = round(1e9 / (fig[f"{b}_per_s"] * B), 2)
     print(f"  ns per particle-sample: numpy {figures['minibatch_sgd']['numpy_ns_per_particle_sample']}, compiled "
           f"{figures['minibatch_sgd']['compiled_ns_per_particle_sample']} (goal <= 10)")
 

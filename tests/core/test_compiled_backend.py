@@ -112,7 +112,8 @@ def test_minibatch_sgd_stationary_variance_on_both_backends():
     c = np.linspace(-1.0, 1.0, 101)
     lr, B, n = 0.1, 4, 20000
     var = lr * c.var() / (B * (2 - lr))
-    spec = {"landscape": {"finite_sum": {"per_sample": "0.5*(w - c)**2", "variables": ["w"], "data": {"c": c.tolist()}}},
+    fs = {"per_sample": "0.5*(w - c)**2", "variables": ["w"], "data": {"c": c.tolist()}}
+    spec = {"landscape": {"finite_sum": fs},
             "dynamics": {"method": "minibatch_sgd", "lr": lr, "batch_size": B}, "init": {"point": [0.5]},
             "particles": n, "steps": 150,
             "observe": {"histogram": {"bins": 400, "range": [[-0.6, 0.6]]}, "basins": False, "gibbs": False}}
@@ -179,7 +180,8 @@ HIMMELBLAU_GD = {"landscape": {"builtin": "himmelblau", "params": {"scale": 0.5}
                              "arrival": {"bins": 6}, "trajectories": {"count": 2, "every": 7}}}
 
 
-@pytest.mark.parametrize("spec", [FULL, QUADRATIC_3D, HIMMELBLAU_GD], ids=["double_well", "quadratic_3d", "himmelblau_gd"])
+@pytest.mark.parametrize("spec", [FULL, QUADRATIC_3D, HIMMELBLAU_GD],
+                         ids=["double_well", "quadratic_3d", "himmelblau_gd"])
 def test_compiled_reproduces_numpy_bit_for_bit_where_the_arithmetic_is_the_same(spec):
     """numba's Generator draws NumPy's normals in the same order (particle-major, per step), and these catalog
     gradients repeat NumPy's operations: every observer (fused ones included) must then agree exactly, with

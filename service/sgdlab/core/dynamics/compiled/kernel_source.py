@@ -9,7 +9,7 @@ block small enough to stay in cache, so consecutive particles' arithmetic overla
     g(x) = mean over all rows of the row gradient                        (full-gradient finite sums)
 
 and records, at every step strictly inside the chunk, the two observers that need every step: the first step
-at which a tracked particle is within the exit radius (fp_times, -1 = not yet, -2 = not tracked), and the
+at which a tracked particle is within the exit radius (fp_times: CENSORED = not yet, as the observer marks), and the
 time-average histogram frames (same binning arithmetic as observers.binning). The chunk's last step is left to
 the observers themselves (the shard calls them there), so nothing is counted twice. Non-finite values propagate
 exactly as in the NumPy loop (error_model="numpy": x/0 is inf, not an exception); divergence is read from the
@@ -18,6 +18,7 @@ final positions, as there.
 
 from __future__ import annotations
 
+from ...observers.first_passage import CENSORED
 from .gradient_code import GradientCode
 
 #: Minibatch rows are drawn exactly uniformly as k // floor(2^53 / n) from a 53-bit uniform integer k (redrawn
@@ -53,7 +54,7 @@ def {name}({args}):
             if noisy:
 {noise}
 {store}
-            if fp_now and fp_times[i] == -1:
+            if fp_now and fp_times[i] == {censored}:
                 if {distance} < fp_r2:
                     fp_times[i] = done
             if ta_now:
@@ -120,7 +121,7 @@ def _binning(d: int) -> list[str]:
 def _function(name: str, code: GradientCode, rows_from: str | None) -> str:
     d = code.dim
     return _LOOP.format(
-        name=name, args=ARGS, two53=TWO_53,
+        name=name, args=ARGS, two53=TWO_53, censored=CENSORED,
         load=_indent([f"x{k} = w[i, {k}]" for k in range(d)], 12),
         gradient=_indent(_gradient(code, rows_from), 12),
         update=_indent([f"x{k} = x{k} - lr * g{k}" for k in range(d)], 12),
