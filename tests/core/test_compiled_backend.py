@@ -263,3 +263,21 @@ def test_kernels_are_cached_in_process_and_on_disk():
     choice = choose_backend(JobRequest.model_validate({"landscape": {"expression": "w**2"}, "particles": 10,
                                                        "steps": 10}), land)
     assert choice.name == "numpy"
+
+
+def test_a_cache_file_that_does_not_hold_its_kernel_is_never_imported(tmp_path, monkeypatch):
+    from sgdlab.core.dynamics.compiled import kernel_cache
+    monkeypatch.setenv(kernel_cache.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(kernel_cache, "_MODULES", {})
+    land = build_landscape(LandscapeSpec.model_validate({"expression": "w**4 - 0.777*w**2"}))
+    source = kernel_module_source(gradient_code(land))
+    key, _ = kernel_module(source)
+    planted = tmp_path / "cache" / f"sgdlab_kernel_{key}.py"
+    planted.write_text("raise SystemExit('imported a planted file')\n")
+    monkeypatch.setattr(kernel_cache, "_MODULES", {})
+    _, module = kernel_module(source)
+    assert module.__file__ != str(planted) and hasattr(module, "full_gradient_chunk")
+    (tmp_path / "open").mkdir(mode=0o777)
+    (tmp_path / "open").chmod(0o777)
+    monkeypatch.setenv(kernel_cache.CACHE_DIR_ENV, str(tmp_path / "open"))
+    assert cache_dir() != tmp_path / "open"          # writable by others: not used

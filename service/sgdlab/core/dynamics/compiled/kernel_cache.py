@@ -29,23 +29,34 @@ _MODULES: dict[str, ModuleType] = {}
 _READY: set[tuple[str, str]] = set()
 
 
+def _private(path: Path) -> bool:
+    """True when only this user can write in `path` (its modules are imported and numba's cache unpickled)."""
+    st = path.stat()
+    return (not hasattr(os, "getuid") or st.st_uid == os.getuid()) and not st.st_mode & 0o022
+
+
 def cache_dir() -> Path:
-    """The directory holding kernel modules and numba's cache files (created on demand)."""
+    """The directory holding kernel modules and numba's cache files (created on demand, private to this user)."""
     default = Path(tempfile.gettempdir()) / f"sgdlab-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}"
     path = Path(os.environ.get(CACHE_DIR_ENV) or default)
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(path):
+            raise PermissionError(f"{path} is writable by others")
         probe = path / f".probe-{os.getpid()}"
         probe.write_text("")
         probe.unlink()
-    except OSError:  # not writable: a private directory for this process (compiles, but caches nothing)
+    except OSError:  # unusable: a private directory for this process (compiles, but caches nothing across runs)
         path = Path(tempfile.mkdtemp(prefix="sgdlab-kernels-"))
     return path
 
 
 def _write_once(path: Path, source: str) -> None:
-    """Create `path` with `source` unless it exists; concurrent writers never leave a partial or rewritten file."""
+    """Create `path` with `source` unless it exists with exactly that text; concurrent writers never leave a
+    partial or rewritten file."""
     if path.exists():
+        if path.read_text() != source:
+            raise OSError(f"{path} does not hold the kernel it is named after")
         return
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(source)
@@ -64,7 +75,11 @@ def kernel_module(source: str) -> tuple[str, ModuleType]:
     if module is None:
         name = f"sgdlab_kernel_{key}"
         path = cache_dir() / f"{name}.py"
-        _write_once(path, source)
+        try:
+            _write_once(path, source)
+        except OSError:   # a foreign or damaged file: compile from a private copy instead
+            path = Path(tempfile.mkdtemp(prefix="sgdlab-kernels-")) / f"{name}.py"
+            path.write_text(source)
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module          # numba's disk cache re-imports the module by name when loading
