@@ -281,3 +281,13 @@ def test_a_cache_file_that_does_not_hold_its_kernel_is_never_imported(tmp_path, 
     (tmp_path / "open").chmod(0o777)
     monkeypatch.setenv(kernel_cache.CACHE_DIR_ENV, str(tmp_path / "open"))
     assert cache_dir() != tmp_path / "open"          # writable by others: not used
+
+
+def test_the_disk_cache_keeps_at_most_max_cached_kernels(tmp_path, monkeypatch):
+    from sgdlab.core.dynamics.compiled import kernel_cache
+    monkeypatch.setenv(kernel_cache.CACHE_DIR_ENV, str(tmp_path))
+    for k in range(5):
+        land = build_landscape(LandscapeSpec.model_validate({"expression": f"w**2 + {k + 0.5}*w"}))
+        kernel_cache.kernel_module(kernel_module_source(gradient_code(land)), keep=3)
+        time.sleep(0.01)
+    assert len(list(tmp_path.glob("sgdlab_kernel_*.py"))) == 3

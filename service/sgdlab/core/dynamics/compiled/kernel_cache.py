@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from ....limits import MAX_CACHED_KERNELS
 from .gradient_code import GradientCode
 from .kernel_source import kernel_module_source
 
@@ -68,14 +69,27 @@ def _write_once(path: Path, source: str) -> None:
         tmp.unlink()
 
 
-def kernel_module(source: str) -> tuple[str, ModuleType]:
-    """(key, module) of a kernel source: imported from its content-addressed file, once per process."""
+def _prune(directory: Path, keep: int) -> None:
+    """Remove the oldest kernel modules (and numba's files for them) beyond `keep` (first in, first out: a
+    module file is never touched after it is written, since its timestamp is part of numba's cache key)."""
+    modules = sorted(directory.glob("sgdlab_kernel_*.py"), key=lambda p: p.stat().st_mtime)
+    for old in modules[: max(0, len(modules) - keep)]:
+        for f in [old, *(directory / "__pycache__").glob(f"{old.stem}.*")]:
+            f.unlink(missing_ok=True)
+
+
+def kernel_module(source: str, keep: int = MAX_CACHED_KERNELS) -> tuple[str, ModuleType]:
+    """(key, module) of a kernel source: imported from its content-addressed file, once per process; at most
+    `keep` modules stay on disk."""
     key = hashlib.sha256(source.encode()).hexdigest()[:24]
     module = _MODULES.get(key)
     if module is None:
         name = f"sgdlab_kernel_{key}"
-        path = cache_dir() / f"{name}.py"
+        directory = cache_dir()
+        path = directory / f"{name}.py"
         try:
+            if not path.exists():
+                _prune(directory, keep - 1)
             _write_once(path, source)
         except OSError:   # a foreign or damaged file: compile from a private copy instead
             path = Path(tempfile.mkdtemp(prefix="sgdlab-kernels-")) / f"{name}.py"
@@ -98,11 +112,12 @@ def _compile_now(fn: Callable, code: GradientCode) -> None:
        False, empty_i, np.zeros(d), 0.0, False, empty_i, np.zeros(d), np.ones(d), np.ones(d, dtype=np.int64), 1, 0, 1)
 
 
-def compiled_kernel(code: GradientCode, name: str) -> tuple[Callable, float]:
+def compiled_kernel(code: GradientCode, name: str, keep: int = MAX_CACHED_KERNELS
+                    ) -> tuple[Callable, float]:
     """The kernel `name` for this gradient, ready to run, and the seconds spent getting it ready in this call
-    (0 when this process had it already; a disk-cache load is tens of milliseconds, a compile about a second)."""
+    (0 when this process had it already; a disk-cache load takes milliseconds, a compile about a second)."""
     started = time.perf_counter()
-    key, module = kernel_module(kernel_module_source(code))
+    key, module = kernel_module(kernel_module_source(code), keep)
     fn = getattr(module, name)
     if (key, name) not in _READY:
         _compile_now(fn, code)
