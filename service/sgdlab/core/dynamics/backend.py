@@ -15,9 +15,10 @@ from ..landscapes.base import FiniteSumLandscape, Landscape
 from .compiled.availability import numba_status
 
 #: `auto` compiles from this much work on (particle-steps x data rows read per step). Catalog kernels are
-#: warmed at worker start and cached on disk (ready in milliseconds); a new formula costs about a second to
-#: compile once, which pays back from about 1e8 particle-steps at the few nanoseconds saved per step.
-AUTO_MIN_WORK = {"builtin": 1e7, "expression": 1e8, "finite_sum": 1e8}
+#: warmed at worker start and cached on disk (ready in milliseconds; they save ~6 ns a particle-step). A new
+#: formula costs about 1.5 s to compile once and saves ~200 ns a particle-step (NumPy evaluates the lambdified
+#: gradient with a temporary per operation): paid back near 1e7. A finite sum saves ~25 ns per row and step.
+AUTO_MIN_WORK = {"builtin": 1e7, "expression": 1e7, "finite_sum": 5e7}
 
 
 @dataclass(frozen=True)
