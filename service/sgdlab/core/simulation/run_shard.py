@@ -4,6 +4,9 @@ Two backends step the blocks (plan.backend, decided from the spec): `numpy` (vec
 the whole block at a time, every per-step observer after every step) and `compiled` (a fused kernel runs a
 chunk of steps at once, recording first passages and time-average frames inside; the loop stops only at the
 steps other observers record, at chunk boundaries for progress and cancellation, and at the end).
+Snapshots, loss traces, trajectories and basin snapshots fire at a few given steps, so they stay outside the
+kernel (fusing them would bring the loss, the basin map and their buffers into it for nothing measurable).
+Divergence is read from the final positions on both backends (non-finite coordinates propagate alike).
 """
 
 from __future__ import annotations
