@@ -45,6 +45,17 @@ def compare(name: str, spec: dict, repeat: int = 2) -> dict:
     return {"numpy_per_s": round(best["numpy"]), "compiled_per_s": round(best["compiled"]), "ratio": round(ratio, 2)}
 
 
+def two_core_normals_rate(count: int) -> float:
+    """NumPy's normal draws per second on two worker processes drawing at once (the two-core floor)."""
+    from sgdlab.jobs.executors.local import LocalExecutor
+    ex = LocalExecutor(2)
+    try:
+        return max(sum(f.result() for f in [ex.pool.submit(normals_rate, count, 1 << 15) for _ in range(2)])
+                   for _ in range(2))
+    finally:
+        ex.close()
+
+
 def compile_times() -> dict:
     """A formula never seen before: compile seconds, in-process reuse, and a fresh process loading it from disk."""
     from sgdlab.core.dynamics.compiled.gradient_code import gradient_code
@@ -112,13 +123,14 @@ def main() -> None:
     if (os.cpu_count() or 1) >= 2:
         e2e = {**dw, "particles": 1_000_000 // scale, "steps": 400}
         secs = {b: min(executor_seconds(on(e2e, b), 2) for _ in range(2)) for b in ("numpy", "compiled")}
-        floor = 2 * normals
+        floor = two_core_normals_rate(e2e["particles"] * 100)
         rate = {b: e2e["particles"] * e2e["steps"] / s for b, s in secs.items()}
         figures["end_to_end_2_workers"] = {b: round(r) for b, r in rate.items()}
         figures["end_to_end_2_workers"]["compiled_over_two_core_draw_floor"] = round(rate["compiled"] / floor, 2)
         print(f"end to end, 2 workers, 1-D double well {e2e['particles']:.0e} x {e2e['steps']}: numpy "
-              f"{rate['numpy'] / 1e6:.1f} M/s, compiled {rate['compiled'] / 1e6:.1f} M/s; compiled / (2 x NumPy "
-              f"normal draws) = {rate['compiled'] / floor:.2f} (goal >= 1.2)")
+              f"{rate['numpy'] / 1e6:.1f} M/s, compiled {rate['compiled'] / 1e6:.1f} M/s; NumPy normal draws on "
+              f"two workers at once {floor / 1e6:.1f} M/s; compiled / that floor = {rate['compiled'] / floor:.2f} "
+              "(goal >= 1.2)")
     print("JSON " + json.dumps(figures))
 
 
