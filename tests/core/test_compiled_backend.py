@@ -291,3 +291,15 @@ def test_the_disk_cache_keeps_at_most_max_cached_kernels(tmp_path, monkeypatch):
         kernel_cache.kernel_module(kernel_module_source(gradient_code(land)), keep=3)
         time.sleep(0.01)
     assert len(list(tmp_path.glob("sgdlab_kernel_*.py"))) == 3
+
+
+def test_a_kernel_that_fails_to_build_names_the_backend_field(monkeypatch):
+    from sgdlab.core.dynamics.compiled import stepper
+
+    def broken(code, name):
+        raise RuntimeError("lowering failed")
+    monkeypatch.setattr(stepper, "compiled_kernel", broken)
+    with pytest.raises(SpecError) as err:
+        simulate({"landscape": {"expression": "w**2 + 0.25*w"}, "dynamics": {"backend": "compiled"},
+                  "particles": 10, "steps": 5})
+    assert err.value.field == "dynamics.backend" and "numpy" in err.value.message

@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from ....spec.dynamics import DynamicsSpec
+from ...errors import SpecError
 from ...landscapes.base import Landscape
 from ...observers.first_passage import FirstPassageObserver
 from ...observers.histograms import HistogramObserver
@@ -31,7 +32,11 @@ def landscape_kernel(landscape: Landscape, dynamics: DynamicsSpec) -> tuple[Grad
     code = _CODES.get(landscape)
     if code is None:
         code = _CODES[landscape] = gradient_code(landscape)
-    kernel, seconds = compiled_kernel(code, kernel_name(dynamics))
+    try:
+        kernel, seconds = compiled_kernel(code, kernel_name(dynamics))
+    except Exception as exc:  # numba's typing or lowering errors: say which field avoids them
+        raise SpecError(f"the compiled kernel for this landscape could not be built ({type(exc).__name__}: "
+                        f"{str(exc)[:200]}); set dynamics.backend to 'numpy'", "dynamics.backend") from None
     return code, kernel, seconds
 
 
