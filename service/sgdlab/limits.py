@@ -41,3 +41,7 @@ class Limits(BaseModel):
 
 
 DEFAULT_LIMITS = Limits()
+
+#: Compiled stepping kernels kept in the disk cache (one per catalog entry and dimension, formula or finite sum;
+#: the oldest are removed beyond). A property of the machine's cache, not of one request, hence not a Limits field.
+MAX_CACHED_KERNELS = 256

@@ -182,6 +182,10 @@ class Performance(Block):
     particle_steps_per_second: Optional[float] = None
     shards: Optional[int] = None
     worker_seconds: Optional[float] = None
+    backend: Optional[str] = Field(None, description="stepping backend that ran: numpy | compiled")
+    backend_reason: Optional[str] = Field(None, description="why that backend (requested, or the auto rule)")
+    compile_seconds: Optional[float] = Field(None, description="longest kernel compile or load on any worker; "
+                                             "not counted in particle_steps_per_second")
     grid_cells: Optional[int] = Field(None, description="density_evolution")
     steps: Optional[int] = Field(None, description="density_evolution")
 

@@ -18,6 +18,9 @@ class DynamicsSpec(StrictModel):
     batch_size: int = Field(1, ge=1, description="B: the noise scale is lr/sqrt(B)")
     noise: Literal["isotropic", "gradient_covariance"] = "isotropic"
     replacement: bool = Field(True, description="minibatch_sgd: sample with replacement, else epoch-wise shuffles")
+    backend: Literal["auto", "numpy", "compiled"] = Field(
+        "auto", description="stepping kernel: 'numpy' (vectorised), 'compiled' (fused numba loop), or 'auto' "
+                            "(decided from the spec alone: compiled for large supported jobs when numba is present)")
 
     @model_validator(mode="after")
     def _check(self) -> "DynamicsSpec":

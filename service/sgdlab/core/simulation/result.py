@@ -175,7 +175,13 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
     out["validity"] = va.validity_block(merged["diverged"], merged["particles"], warnings)
     ps = merged["particle_steps"]
     secs = seconds if seconds is not None else merged["worker_seconds"]
+    compile_s = merged.get("compile_seconds", 0.0)
+    stepping = secs - compile_s if seconds is not None else secs   # worker seconds exclude compiling already
+    backend = plan.backend
     out["performance"] = {"particle_steps": ps, "seconds": secs,
-                          "particle_steps_per_second": ps / secs if secs else None,
-                          "shards": len(plan.shards), "worker_seconds": merged["worker_seconds"]}
+                          "particle_steps_per_second": ps / stepping if stepping > 0 else None,
+                          "shards": len(plan.shards), "worker_seconds": merged["worker_seconds"],
+                          "backend": backend.name if backend else "numpy",
+                          "backend_reason": backend.reason if backend else "",
+                          "compile_seconds": compile_s}
     return out
