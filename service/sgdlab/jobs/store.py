@@ -138,9 +138,13 @@ class JobStore:
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
-        with self._lock:
-            self._lock.closed = True
-            self._db.close()
+        """Close the database; later calls raise StoreClosed (closing twice is fine)."""
+        try:
+            with self._lock:
+                self._lock.closed = True
+                self._db.close()
+        except StoreClosed:
+            pass
 
     def ping(self) -> bool:
         """True when the database answers."""

@@ -106,6 +106,12 @@ def cancel_job(job_id: str, request: Request, owner: str = Depends(principal)):
     return status_document(st.store.get_status(job_id))
 
 
+def progress_event(rec: JobStatusRecord) -> dict:
+    """The data of an SSE `progress` event: progress rounded to PROGRESS_DIGITS decimals (0.4879, not
+    0.48789999999999994)."""
+    return {"id": rec.id, "status": rec.status, "progress": round(float(rec.progress), PROGRESS_DIGITS)}
+
+
 def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
@@ -130,11 +136,11 @@ async def job_events(job_id: str, request: Request, owner: str = Depends(princip
             if rec.finished:
                 yield _sse("status", status_document(rec))
                 return
-            now = (rec.status, round(rec.progress, PROGRESS_DIGITS))
+            now = progress_event(rec)
             beat += 1
             if now != last or beat >= 30:
                 last, beat = now, 0
-                yield _sse("progress", {"id": rec.id, "status": rec.status, "progress": now[1]})
+                yield _sse("progress", now)
             if await request.is_disconnected():
                 return
             await asyncio.sleep(interval)
