@@ -176,22 +176,33 @@ def test_result_document_is_streamed_whole(snapshot_job):
     assert r.text == c.app.state.sgdlab.store.result_text(job)
 
 
-def test_status_reads_and_sse_never_parse_the_spec(snapshot_job):
+def test_sse_polls_never_read_the_spec(snapshot_job):
     c, job = snapshot_job
     store = c.app.state.sgdlab.store
-    with store._lock:
-        spec = store._db.execute("SELECT spec FROM jobs WHERE id=?", (job,)).fetchone()[0]
-        store._db.execute("UPDATE jobs SET spec='{not json' WHERE id=?", (job,))
+    queries = []
+    store._db.set_trace_callback(queries.append)
     try:
-        with pytest.raises(json.JSONDecodeError):
-            store.get(job)
-        assert c.get(f"/v1/jobs/{job}").json()["status"] == "succeeded"
-        assert job in [j["id"] for j in c.get("/v1/jobs").json()["items"]]
-        events = c.get(f"/v1/jobs/{job}/events").text
-        assert "event: status" in events and '"succeeded"' in events
+        rec = store.poll_status(job)
     finally:
-        with store._lock:
-            store._db.execute("UPDATE jobs SET spec=? WHERE id=?", (spec, job))
+        store._db.set_trace_callback(None)
+    assert rec.status == "succeeded" and rec.spec is None
+    assert queries and not any(re.search(r"\bspec\b(?!_hash)", q) for q in queries), queries
+    events = c.get(f"/v1/jobs/{job}/events").text
+    assert "event: status" in events and '"succeeded"' in events
+
+
+def test_status_reads_leave_out_inline_data(client):
+    x = [0.001 * k for k in range(3000)]
+    spec = {"landscape": {"finite_sum": {"per_sample": "(w - x)**2", "data": {"x": x}, "range": [[-1, 4]]}},
+            "particles": 50, "steps": 5}
+    job = _finished(client, spec)
+    store = client.app.state.sgdlab.store
+    light = store.get_status(job).spec
+    assert light["landscape"]["finite_sum"] == {"per_sample": "(w - x)**2", "range": [[-1, 4]],
+                                                 "variables": ["w"]}
+    assert store.get(job).spec["landscape"]["finite_sum"]["data"]["x"] == x
+    assert client.get(f"/v1/jobs/{job}").json()["status"] == "succeeded"
+    assert job in [j["id"] for j in client.get("/v1/jobs").json()["items"]]
 
 
 def test_sse_progress_is_rounded():

@@ -67,7 +67,9 @@ def spec_hash(spec: dict) -> str:
 
 @dataclass
 class JobStatusRecord:
-    """One row of the job table without its spec and result: all a status document or an SSE poll needs."""
+    """One row of the job table without its result. `spec` is None for an SSE poll (the status only) and the spec
+    without its inline data (`landscape.finite_sum.data`) for status reads and lists: cheap however large the
+    data; JobRecord carries the whole spec."""
 
     seq: int
     id: str
@@ -82,6 +84,7 @@ class JobStatusRecord:
     finished_at: Optional[str]
     error: Optional[dict]
     attempts: int
+    spec: Optional[dict] = None
 
     @property
     def finished(self) -> bool:
@@ -90,9 +93,11 @@ class JobStatusRecord:
 
 @dataclass
 class JobRecord(JobStatusRecord):
-    """One row of the job table with its parsed spec (result excluded)."""
+    """One row of the job table with its whole spec (result excluded)."""
 
-    spec: dict = field(default_factory=dict)
+
+INLINE_DATA_PATHS = ("$.landscape.finite_sum.data", "$.base.landscape.finite_sum.data")
+"""Where a spec holds inline data (megabytes at most): status reads leave it out, in SQLite, before Python parses."""
 
 
 class IdempotencyConflict(Exception):
@@ -126,6 +131,7 @@ class JobStore:
 
     STATUS_COLUMNS = ("seq, id, owner, kind, status, progress, spec_hash, idempotency_key, created_at, "
                       "started_at, finished_at, error, attempts")
+    LIGHT_COLUMNS = STATUS_COLUMNS + ", json_remove(spec, " + ", ".join(f"'{p}'" for p in INLINE_DATA_PATHS) + ")"
     COLUMNS = STATUS_COLUMNS + ", spec"
 
     def __init__(self, path: Path | str):
@@ -152,18 +158,17 @@ class JobStore:
             return self._db.execute("SELECT 1").fetchone() == (1,)
 
     @staticmethod
-    def _status_row(row: tuple | None) -> JobStatusRecord | None:
+    def _status_row(row: tuple | None, cls: type = JobStatusRecord) -> JobStatusRecord | None:
+        """A record from STATUS_COLUMNS, and from a last `spec` column when the row has one."""
         if row is None:
             return None
-        (seq, id_, owner, kind, status, progress, sh, idem, created, started, finished, error, attempts) = row
-        return JobStatusRecord(seq, id_, owner, kind, status, progress, sh, idem, created, started, finished,
-                               json.loads(error) if error else None, attempts)
+        (seq, id_, owner, kind, status, progress, sh, idem, created, started, finished, error, attempts) = row[:13]
+        spec = json.loads(row[13]) if len(row) > 13 else None
+        return cls(seq, id_, owner, kind, status, progress, sh, idem, created, started, finished,
+                   json.loads(error) if error else None, attempts, spec)
 
     def _row(self, row: tuple | None) -> JobRecord | None:
-        if row is None:
-            return None
-        head = self._status_row(row[:-1])
-        return JobRecord(**{k: getattr(head, k) for k in head.__dataclass_fields__}, spec=json.loads(row[-1]))
+        return self._status_row(row, JobRecord)
 
     def create(self, owner: str, kind: str, spec: dict,
                idempotency_key: str | None = None) -> tuple[JobStatusRecord, bool]:
@@ -185,7 +190,7 @@ class JobStore:
     def get_by_idempotency(self, owner: str, key: str) -> JobStatusRecord | None:
         """The owner's job made with this Idempotency-Key, if any (without its spec)."""
         with self._lock:
-            return self._status_row(self._db.execute(f"SELECT {self.STATUS_COLUMNS} FROM jobs WHERE owner=? AND "
+            return self._status_row(self._db.execute(f"SELECT {self.LIGHT_COLUMNS} FROM jobs WHERE owner=? AND "
                                                      "idempotency_key=?", (owner, key)).fetchone())
 
     def get(self, job_id: str, owner: str | None = None) -> JobRecord | None:
@@ -197,18 +202,24 @@ class JobStore:
         return rec
 
     def get_status(self, job_id: str, owner: str | None = None) -> JobStatusRecord | None:
-        """The job without its spec (cheap however large the spec): status reads and SSE polls use this."""
+        """The job with its spec but not the spec's inline data (cheap however large the data): status reads."""
         with self._lock:
-            rec = self._status_row(self._db.execute(f"SELECT {self.STATUS_COLUMNS} FROM jobs WHERE id=?",
+            rec = self._status_row(self._db.execute(f"SELECT {self.LIGHT_COLUMNS} FROM jobs WHERE id=?",
                                                     (job_id,)).fetchone())
         if rec is None or (owner is not None and rec.owner != owner):
             return None
         return rec
 
+    def poll_status(self, job_id: str) -> JobStatusRecord | None:
+        """The job's status row only (spec None): what each SSE poll reads."""
+        with self._lock:
+            return self._status_row(self._db.execute(f"SELECT {self.STATUS_COLUMNS} FROM jobs WHERE id=?",
+                                                     (job_id,)).fetchone())
+
     def list(self, owner: str | None, status: str | None = None, limit: int = 50,
              before_seq: int | None = None) -> list[JobStatusRecord]:
-        """Jobs (without specs) newest first, optionally by owner and status, strictly older than `before_seq`."""
-        q, args = f"SELECT {self.STATUS_COLUMNS} FROM jobs WHERE 1=1", []
+        """Jobs (specs without inline data) newest first, optionally by owner and status, older than `before_seq`."""
+        q, args = f"SELECT {self.LIGHT_COLUMNS} FROM jobs WHERE 1=1", []
         if owner is not None:
             q += " AND owner=?"
             args.append(owner)

@@ -127,14 +127,14 @@ async def job_events(job_id: str, request: Request, owner: str = Depends(princip
         last = None
         beat = 0
         while True:
-            try:  # the status only: an SSE poll never parses the job's spec, however large its inline data
-                rec = await asyncio.to_thread(st.store.get_status, job_id)
+            try:  # the status only: an SSE poll never reads the job's spec, however large its inline data
+                rec = await asyncio.to_thread(st.store.poll_status, job_id)
             except StoreClosed:
                 return
             if rec is None:
                 return
             if rec.finished:
-                yield _sse("status", status_document(rec))
+                yield _sse("status", status_document(await asyncio.to_thread(st.store.get_status, job_id)))
                 return
             now = progress_event(rec)
             beat += 1
