@@ -266,3 +266,17 @@ def test_accept_error_logs_are_rate_limited():
     now[0] = 10.5
     again = record("socket.accept() out of system resource")
     assert f.filter(again) and "999 similar messages dropped" in again.getMessage()
+
+
+def test_table_sizes_are_known_before_building(snapshot_job):
+    from sgdlab.tables import TableTooLarge, build_table, check_table_size, table_rows
+    c, job = snapshot_job
+    result = c.app.state.sgdlab.store.result(job)
+    result["trajectories"] = {"steps": [0, 1, 2], "paths": [[[0.0], [1.0], [2.0]]] * 4}
+    result["arrival"] = {"edges": [[0.0, 1.0, 2.0]], "probability": [[0.5, 0.5], [1.0, 0.0]]}
+    for name, which, step in [("histogram", None, None), ("histogram", "snapshot", None), ("histogram", None, 5),
+                              ("trajectories", None, None), ("arrival", None, None)]:
+        assert table_rows(name, result, which, step) == len(build_table(name, result, which, step)), name
+    with pytest.raises(TableTooLarge):
+        check_table_size("histogram", result, None, None, 119)
+    check_table_size("histogram", result, None, None, 120)

@@ -39,6 +39,7 @@ def build_table_file(db_path: str, job_id: str, name: str, fmt: str, which: Opti
                      max_rows: int, out_path: str) -> int:
     """Worker: write table `name` of a job's result to `out_path` (JSON or CSV); the number of rows."""
     result = _result_or_gone(db_path, job_id)
+    tables.check_table_size(name, result, which, step, max_rows)
     try:
         with open(out_path, "w", encoding="utf-8", newline="") as out:
             return tables.write_table(tables.iter_table(name, result, which, step), fmt, out, name, max_rows)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from .builders import TABLE_BUILDERS
+from .builders import TABLE_BUILDERS, table_rows
 from .columns import TABLE_COLUMNS, TABLE_COLUMNS_2D, TABLE_NAMES, table_columns
 from .csv_text import to_csv
 from .errors import TableTooLarge, TableUnavailable, UnknownTable
-from .streaming import SELECTABLE_TABLES, finite_row, write_table
+from .streaming import SELECTABLE_TABLES, finite_row, size_hint, write_table
 
 
 def iter_table(name: str, result: dict, which: Optional[str] = None, step: Optional[int] = None) -> Iterator[dict]:
@@ -30,10 +30,17 @@ def iter_table(name: str, result: dict, which: Optional[str] = None, step: Optio
     return (finite_row(r) for r in rows)
 
 
+def check_table_size(name: str, result: dict, which: Optional[str], step: Optional[int], max_rows: int) -> None:
+    """TableTooLarge, before any row is built, when table `name` would have more than `max_rows` rows."""
+    n = table_rows(name, result, which, step)
+    if n is not None and n > max_rows:
+        raise TableTooLarge(name, max_rows, size_hint(name))
+
+
 def build_table(name: str, result: dict, which: Optional[str] = None, step: Optional[int] = None) -> list[dict]:
     """The tidy rows of table `name` for a result document, as a list (see `iter_table`)."""
     return list(iter_table(name, result, which, step))
 
 
-__all__ = ["build_table", "iter_table", "write_table", "to_csv", "finite_row", "TABLE_COLUMNS", "TABLE_COLUMNS_2D",
-           "TABLE_NAMES", "SELECTABLE_TABLES", "table_columns", "UnknownTable", "TableUnavailable", "TableTooLarge"]
+__all__ = ["build_table", "iter_table", "table_rows", "write_table", "to_csv", "finite_row", "TABLE_COLUMNS", "TABLE_COLUMNS_2D",
+           "TABLE_NAMES", "SELECTABLE_TABLES", "check_table_size", "table_columns", "UnknownTable", "TableUnavailable", "TableTooLarge"]

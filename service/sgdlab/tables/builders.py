@@ -199,6 +199,20 @@ def arrival_table(result: dict) -> Rows:
             yield {"cell": cell, **where, "basin": basin, "probability": num(p)}
 
 
+def table_rows(name: str, result: dict, which: Optional[str] = None, step: Optional[int] = None) -> int | None:
+    """How many rows table `name` will have, counted without building it (histogram, trajectories, arrival: the
+    tables that can be large); None for the others. TableUnavailable as the builder would raise it."""
+    if name == "histogram":
+        return sum(int(np.prod([len(e) - 1 for e in h["edges"]])) for _, _, h in histogram_records(result, which, step))
+    if name == "trajectories":
+        traj = _block(result, "trajectories", "trajectories")
+        paths = traj.get("paths") or []
+        return len(paths) * max((len(p) for p in paths), default=0)
+    if name == "arrival":
+        return sum(len(p or []) for p in (_block(result, "arrival", "arrival").get("probability") or []))
+    return None
+
+
 TABLE_BUILDERS: dict[str, Callable[..., Rows]] = {
     "histogram": histogram_table,
     "basins": basins_table,
