@@ -39,6 +39,7 @@ class Limits(BaseModel):
     max_jobs_per_key: int = Field(200, description="queued or running jobs of one API key (429 beyond)")
     job_wall_seconds: float = Field(3600, description="wall time of one job; it fails beyond")
     max_body_bytes: int = Field(4 * 1024 * 1024, description="request body size (413 beyond)")
+    max_plot_dpi: int = Field(400, description="dots per inch of a PNG plot (?dpi=; 7 in wide at 400 dpi is 2800 px)")
 
 
 DEFAULT_LIMITS = Limits()

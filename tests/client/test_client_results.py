@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import sys
 
 import numpy as np
@@ -111,11 +113,15 @@ def test_density_evolution_result_uses_the_grid_edges():
 def test_to_pandas_per_block():
     res = sc.parse_result(RESULT)
     basins = res.to_pandas("basins")
-    assert list(basins["fraction"]) == [0.6, 0.4] and list(basins["fraction_theory"]) == [0.65, 0.35]
-    hist = res.to_pandas("histograms")
-    assert len(hist) == 8 and set(hist["histogram"]) == {"final", "snapshot"}
-    assert list(res.to_pandas("survival")["probability"]) == [1.0, 0.6, 0.37]
-    with pytest.raises(ValueError, match="unknown block"):
+    assert list(basins["fraction"]) == [0.6, 0.4] and list(basins["gibbs_fraction"]) == [0.65, 0.35]
+    hist = res.to_pandas("histogram")
+    assert len(hist) == 8 and set(hist["which"]) == {"final", "snapshot"}
+    assert list(hist["gibbs_density"][:4]) == [0.25, 0.35, 0.65, 0.75]
+    assert res.to_pandas("histograms").equals(hist)      # the block name this method used to take
+    survival = res.to_pandas("survival")
+    assert list(survival["probability"]) == [1.0, 0.6, 0.37]
+    assert survival["exponential_fit"].tolist() == pytest.approx([1.0, math.exp(-0.5), math.exp(-1.0)])
+    with pytest.raises(ValueError, match="unknown table"):
         res.to_pandas("nope")
 
 

@@ -1,5 +1,7 @@
-"""The dashboard in headless Chromium on the live server: submit a small job through the form, watch it finish,
-check that every plot image loads, that a 422 shows inline, and that the Markov page draws its charts."""
+"""The dashboard in headless Chromium on the live server: submit a small job through the form (method, schedule,
+init, exit-time minima), watch it finish, check that every plot image loads, that the jobs list tells runs apart
+and filters by status, that a density-evolution job shows its own key numbers and plots, that a 422 shows
+inline, and that the Markov page draws its charts and clears them after an error."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -68,10 +71,29 @@ def test_submit_watch_and_see_plots(page, live_api):
     page.fill("input[name='dynamics.lr']", "0.1")
     page.fill("input[name='particles']", "500")
     page.fill("input[name='steps']", "200")
+    # the minima of the chosen landscape fill the exit-time and init choices (POST /v1/landscapes/analyze)
+    page.wait_for_selector("#exit-to option[value='1']", state="attached", timeout=20_000)
+    assert page.eval_on_selector_all("#exit-from option", "os => os.map(o => o.value)") == ["0", "1"]
     page.check("input[name='observe.exit_times']")
+    page.select_option("#exit-from", "1")
+    page.select_option("#exit-to", "0")
     page.check("input[name='observe.arrival']")
-    page.screenshot(path=str(SCREENSHOTS / "01-form.png"))
-    page.click("#submit-job")
+    page.select_option("#init-kind", "minimum")
+    page.select_option("#init-minimum", "1")
+    page.select_option("#method", "langevin")
+    assert page.is_visible("#noise")
+    page.select_option("#schedule", "cosine")      # its parameters come from the service's schema
+    assert not page.is_visible("input[name='dynamics.lr']")
+    page.fill("input[name='schedule.lr_max']", "0.1")
+    page.fill("input[name='schedule.lr_min']", "0.02")
+    page.fill("input[name='schedule.period']", "100")
+    page.screenshot(path=str(SCREENSHOTS / "01-form.png"), full_page=True)
+    with page.expect_request(lambda r: r.url.endswith("/v1/jobs") and r.method == "POST") as sent:
+        page.click("#submit-job")
+    body = sent.value.post_data_json
+    assert body["dynamics"]["lr"] == {"schedule": "cosine", "lr_max": 0.1, "lr_min": 0.02, "period": 100,
+                                      "period_mult": 1}
+    assert body["init"] == {"minimum": 1} and body["observe"]["exit_times"] == {"from": 1, "to": 0}
     page.wait_for_url("**/dashboard/jobs/*", timeout=20_000)
     page.wait_for_selector("#job-status .status.succeeded", timeout=120_000)
     page.wait_for_selector("#plots img", timeout=20_000)
@@ -83,14 +105,62 @@ def test_submit_watch_and_see_plots(page, live_api):
     widths = page.eval_on_selector_all("#plots img", "imgs => imgs.map(i => [i.id, i.naturalWidth])")
     assert all(w > 0 for _, w in widths), widths
     numbers = page.inner_text("#key-numbers")
-    assert "β fitted" in numbers and "mean exit time" in numbers
+    assert "β fitted" in numbers and "mean exit time" in numbers and "exponential fit p-value" in numbers
+    assert "cosine(" in page.inner_text("#job-summary")
     assert page.inner_text("#basin-table tbody").count("\n") >= 1  # two basins
     page.screenshot(path=str(SCREENSHOTS / "02-job.png"), full_page=True)
     if os.environ.get("SGDLAB_UPDATE_README_SCREENSHOT"):    # the committed README picture, only on request
         page.screenshot(path=str(README_SHOT), full_page=True)
+    job_id = page.url.rsplit("/", 1)[-1]
     page.goto(live_api + "/dashboard")
     page.wait_for_selector("#jobs-table .status.succeeded", timeout=20_000)
     page.screenshot(path=str(SCREENSHOTS / "03-jobs.png"), full_page=True)
+    assert not page.js_errors, page.js_errors
+    check_jobs_list(page, job_id)
+
+
+def check_jobs_list(page, job_id: str) -> None:
+    """The list names each run's landscape, method, lr, B, particles and steps, and filters by status."""
+    headers = page.eval_on_selector_all("#jobs-table thead th", "ths => ths.map(t => t.textContent.trim())")
+    for name in ("landscape", "method", "lr", "B", "particles", "steps", "status"):
+        assert name in headers, headers
+    row = page.locator(f"#job-{job_id}")
+    cells = dict(zip(headers, row.locator("td").all_inner_texts()))
+    assert cells["landscape"] == "double_well" and cells["method"] == "langevin", cells
+    assert cells["lr"].startswith("cosine(") and cells["B"] == "1", cells
+    assert cells["particles"] == "500" and cells["steps"] == "200", cells
+    page.select_option("#status-filter", "failed")
+    page.wait_for_function(f"() => !document.getElementById('job-{job_id}')", timeout=20_000)
+    statuses = page.eval_on_selector_all("#jobs-table tbody .status", "ss => ss.map(s => s.textContent)")
+    assert set(statuses) <= {"failed"}, statuses
+    page.select_option("#status-filter", "succeeded")
+    page.wait_for_selector(f"#job-{job_id}", timeout=20_000)
+    statuses = page.eval_on_selector_all("#jobs-table tbody .status", "ss => ss.map(s => s.textContent)")
+    assert statuses and set(statuses) == {"succeeded"}, statuses
+
+
+def test_density_evolution_job_shows_its_own_numbers_and_plots(page, live_api):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    r = httpx.post(live_api + "/v1/jobs", json={
+        "kind": "density_evolution", "landscape": {"builtin": "double_well"},
+        "dynamics": {"lr": 0.1, "batch_size": 1}, "init": {"minimum": 0}, "steps": 150, "grid": {"points": 200}},
+        timeout=30)
+    assert r.status_code == 202, r.text
+    page.goto(live_api + "/dashboard/jobs/" + r.json()["id"])
+    page.wait_for_selector("#job-status .status.succeeded", timeout=120_000)
+    page.wait_for_selector("#numbers-card:not([hidden]) #key-numbers dt", timeout=20_000)
+    terms = page.eval_on_selector_all("#key-numbers dt", "ds => ds.map(d => d.textContent)")
+    values = dict(zip(terms, page.eval_on_selector_all("#key-numbers dd", "ds => ds.map(d => d.textContent)")))
+    assert values["grid"] == "200 points" and values["final step"] == "150", values
+    kl_end = next(v for k, v in values.items() if k.startswith("KL(ρ_T"))
+    gap = next(v for k, v in values.items() if k.startswith("stationary vs Gibbs: KL"))
+    assert float(kl_end.split()[0]) >= 0 and float(gap.split()[0]) > 0, values   # numbers, not dashes
+    page.wait_for_function("() => [...document.querySelectorAll('#plots img')].length >= 3 && "
+                           "[...document.querySelectorAll('#plots img')].every(i => i.complete)", timeout=60_000)
+    widths = dict(page.eval_on_selector_all("#plots img", "imgs => imgs.map(i => [i.id, i.naturalWidth])"))
+    assert {"plot-histogram", "plot-kl_to_stationary", "plot-stationary_vs_gibbs"} <= set(widths), widths
+    assert all(w > 0 for w in widths.values()), widths
+    page.screenshot(path=str(SCREENSHOTS / "06-density-job.png"), full_page=True)
     assert not page.js_errors, page.js_errors
 
 
@@ -119,5 +189,8 @@ def test_markov_page_draws_stationary_law_and_kl_curve(page, live_api):
     page.fill("textarea[name=transition_matrix]", "[[0.5, 0.6], [0.5, 0.5]]")
     page.click("#markov-form button[type=submit]")
     page.wait_for_selector("#form-errors:not([hidden]), .field-error:not(:empty)", timeout=20_000)
+    # the previous chain's results are gone: nothing on screen contradicts the error
+    assert page.is_hidden("#markov-result")
+    assert page.eval_on_selector_all("#stationary svg, #kl-chart svg", "s => s.length") == 0
     page.screenshot(path=str(SCREENSHOTS / "05-markov.png"), full_page=True)
     assert not page.js_errors, page.js_errors

@@ -60,3 +60,16 @@ def test_every_static_file_is_referenced_by_the_layout():
     layout = resources.files("sgdlab.dashboard").joinpath("templates", "layout.html").read_text()
     static = [p.name for p in resources.files("sgdlab.dashboard").joinpath("static").iterdir()]
     assert static and all(f"/dashboard/static/{name}" in layout for name in static)
+
+
+def test_job_page_lists_the_plots_and_tables_the_service_has(client):
+    import html
+    import json
+
+    from sgdlab.plots import PLOT_BLOCKS
+    from sgdlab.tables import TABLE_NAMES
+    text = client.get("/dashboard/jobs/abc_123").text
+    plots = json.loads(html.unescape(re.search(r'data-plots="([^"]*)"', text).group(1)))
+    tables = json.loads(html.unescape(re.search(r'data-tables="([^"]*)"', text).group(1)))
+    assert plots == PLOT_BLOCKS and tables == list(TABLE_NAMES)
+    assert {"kl_to_stationary", "stationary_vs_gibbs"} <= set(plots)

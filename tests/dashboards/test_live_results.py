@@ -9,7 +9,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from sgdlab.plots import PLOT_NAMES, VEGA_NAMES, render_plot, vega_lite
+from sgdlab.plots import SIMULATION_PLOT_NAMES, VEGA_NAMES, render_plot, vega_lite
 from sgdlab.tables import build_table, table_columns
 
 from test_plots import png_size, svg_size
@@ -56,11 +56,11 @@ def live_2d(live_api):
 
 def test_pure_renderers_on_a_real_1d_result(live_1d):
     _, result = live_1d
-    for name in PLOT_NAMES:
+    for name in SIMULATION_PLOT_NAMES:
         svg_size(render_plot(name, result, "svg"))
     for name in VEGA_NAMES:
         assert vega_lite(name, result)["data"]["values"]
-    for name in PLOT_NAMES:
+    for name in SIMULATION_PLOT_NAMES:
         df = pd.DataFrame(build_table(name, result))
         assert list(df.columns) == table_columns(name, 1) and len(df) > 0, name
 
@@ -68,7 +68,7 @@ def test_pure_renderers_on_a_real_1d_result(live_1d):
 def test_plot_and_table_endpoints_on_a_real_1d_job(live_api, live_1d):
     job_id, _ = live_1d
     base = f"{live_api}/v1/jobs/{job_id}"
-    for name in PLOT_NAMES:
+    for name in SIMULATION_PLOT_NAMES:
         r = httpx.get(f"{base}/plots/{name}.png", timeout=60)
         assert r.status_code == 200 and r.headers["content-type"] == "image/png", (name, r.text[:200])
         png_size(r.content)
@@ -86,3 +86,24 @@ def test_real_2d_result_renders(live_2d):
     for name in ("histogram", "basins", "arrival", "trajectories"):
         png_size(render_plot(name, result, "png"))
         assert list(pd.DataFrame(build_table(name, result)).columns) == table_columns(name, 2)
+
+
+def test_png_dpi_parameter_is_bounded_and_named(live_api, live_1d):
+    job_id, _ = live_1d
+    url = f"{live_api}/v1/jobs/{job_id}/plots/histogram.png"
+    assert png_size(httpx.get(url, timeout=60).content)[0] >= 1200          # sized for a slide by default
+    assert png_size(httpx.get(url, params={"dpi": 100}, timeout=60).content)[0] == 700
+    for bad in (10, 100_000):
+        r = httpx.get(url, params={"dpi": bad}, timeout=30)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "dpi", r.text
+    assert "dpi" in str(httpx.get(f"{live_api}/openapi.json", timeout=30).json()["paths"]
+                        ["/v1/jobs/{job_id}/plots/{name}.{fmt}"]["get"]["parameters"])
+
+
+def test_status_documents_carry_the_summary(live_api, live_1d):
+    job_id, _ = live_1d
+    status = httpx.get(f"{live_api}/v1/jobs/{job_id}", timeout=10).json()
+    assert status["summary"] == {"landscape": "double_well", "method": "langevin", "lr": 0.1, "batch_size": 1,
+                                 "particles": 400, "steps": 300, "axes": None}
+    listed = httpx.get(f"{live_api}/v1/jobs", params={"status": "succeeded"}, timeout=10).json()["items"]
+    assert any(item["id"] == job_id and item["summary"]["steps"] == 300 for item in listed)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
-from sgdlab.plots import PLOT_NAMES, PlotUnavailable, UnknownPlot, render_plot
+from sgdlab.plots import PLOT_BLOCKS, PLOT_NAMES, SIMULATION_PLOT_NAMES, PlotUnavailable, UnknownPlot, render_plot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -28,9 +29,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def expected_plots(result: dict) -> list[str]:
     """The plots a result has the blocks for."""
-    blocks = {"histogram": "histograms", "basins": "basins", "survival": "exit_times", "loss_trace": "loss_trace",
-              "trajectories": "trajectories", "arrival": "arrival"}
-    return [name for name in PLOT_NAMES if result.get(blocks[name])]
+    return [name for name in PLOT_NAMES if result.get(PLOT_BLOCKS[name])]
 
 
 @pytest.mark.parametrize("which", ["result_1d", "result_2d"])
@@ -46,8 +45,8 @@ def test_every_available_plot_is_a_valid_svg_and_png(which, request):
 
 
 def test_1d_result_has_all_six_plots(result_1d):
-    assert expected_plots(result_1d) == list(PLOT_NAMES)
-    assert set(PLOT_NAMES) == {"histogram", "basins", "survival", "loss_trace", "trajectories", "arrival"}
+    assert expected_plots(result_1d) == list(SIMULATION_PLOT_NAMES)
+    assert set(SIMULATION_PLOT_NAMES) == {"histogram", "basins", "survival", "loss_trace", "trajectories", "arrival"}
 
 
 def test_zero_exit_events_survival_renders_without_a_fit(result_zero_exits):
@@ -131,3 +130,81 @@ def test_trajectories_above_2d_show_the_loss_along_each_path():
                        "observe": {"trajectories": {"count": 4, "every": 5}}})
     png = render_plot("trajectories", result, "png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def _figure_of(name: str, result: dict):
+    """The drawn matplotlib Figure of a plot (to inspect its artists)."""
+    from sgdlab.plots import PLOT_DRAWERS
+    from sgdlab.plots.figure import new_figure
+    fig = new_figure()
+    PLOT_DRAWERS[name](fig, result)
+    fig.canvas.draw()
+    return fig
+
+
+def test_png_is_wide_enough_for_a_slide_and_dpi_scales_it(result_1d):
+    width, _ = png_size(render_plot("histogram", result_1d, "png"))
+    assert width >= 1200
+    wide, _ = png_size(render_plot("histogram", result_1d, "png", dpi=300))
+    assert wide == pytest.approx(7.0 * 300, abs=2)
+
+
+def test_2d_heatmap_uses_a_log_colour_scale(result_2d):
+    from matplotlib.colors import LogNorm
+    fig = _figure_of("histogram", result_2d)
+    image = fig.axes[0].get_images()[0]
+    assert isinstance(image.norm, LogNorm)
+    density = np.asarray(result_2d["histograms"]["final"]["density"])
+    assert image.norm.vmax == pytest.approx(density.max())
+    assert 0 < image.norm.vmin <= density[density > 0].min() * (1 + 1e-12)
+
+
+def test_legend_does_not_cover_the_gibbs_peak(result_1d):
+    fig = _figure_of("histogram", result_1d)
+    ax = fig.axes[0]
+    legends = fig.legends + [a.get_legend() for a in fig.axes if a.get_legend() is not None]
+    assert legends
+    edges = np.asarray(result_1d["histograms"]["final"]["edges"][0])
+    gibbs = np.asarray(result_1d["gibbs"]["density_theory"])
+    peaks = [(0.5 * (edges[i] + edges[i + 1]), gibbs[i]) for i in np.argsort(gibbs)[-3:]]
+    renderer = fig.canvas.get_renderer()
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        assert not box.overlaps(ax.get_window_extent(renderer))   # outside the data area altogether
+        for x, y in peaks:
+            assert not box.contains(*ax.transData.transform((x, y)))
+
+
+def test_survival_plot_names_why_a_time_scale_is_missing_and_the_fit_test(result_1d):
+    broken = {**result_1d, "exit_times": {**result_1d["exit_times"], "exact_steps": None,
+                                          "exact_reason": "solved in 1-D and 2-D only",
+                                          "exponential_fit_pvalue": 3e-9, "exponential_fit_rejected": True}}
+    svg = render_plot("survival", broken, "svg")
+    assert b"exact: unavailable (solved in 1-D and 2-D only)" in svg
+    assert b"NOT exponential: fit p = 3e-09" in svg
+
+
+def density_result_1d() -> dict:
+    from sgdlab.core.simulation.hooks import NoHooks
+    from sgdlab.spec import JobRequest
+    from sgdlab.theory.density_job import finish_density, plan_density, run_density
+    spec = JobRequest.model_validate({"kind": "density_evolution", "landscape": {"builtin": "double_well"},
+                                      "dynamics": {"lr": 0.1}, "init": {"minimum": 0}, "steps": 30,
+                                      "grid": {"points": 80}})
+    plan = plan_density(spec)
+    return finish_density(plan, [run_density(plan, NoHooks())], 0.1, "d")
+
+
+def test_density_plots_draw_the_kl_series_and_the_gibbs_gap():
+    result = density_result_1d()
+    fig = _figure_of("kl_to_stationary", result)
+    line = fig.axes[0].get_lines()[0]
+    kl = np.asarray(result["kl_to_stationary"])
+    np.testing.assert_allclose(line.get_ydata(), kl[kl > 0])
+    assert fig.axes[0].get_yscale() == "log"
+    gap = f"{result['gibbs']['kl_stationary_vs_gibbs']:.3g}".encode()
+    assert gap in render_plot("stationary_vs_gibbs", result, "svg")
+    for name in ("kl_to_stationary", "stationary_vs_gibbs"):
+        assert png_size(render_plot(name, result, "png"))[0] >= 1200
+        with pytest.raises(PlotUnavailable):
+            render_plot(name, {"histograms": {}}, "svg")

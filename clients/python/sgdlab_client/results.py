@@ -40,10 +40,11 @@ class _ResultBase(Document):
         """A histogram as NumPy arrays (`edges`, `density`, `counts`, `centers`): 'final', 'time_average' or a step."""
         return histogram_arrays(self.histogram_doc(which), edges=self._grid_edges())
 
-    def to_pandas(self, block: str) -> Any:
-        """A tidy DataFrame of one block: histograms, basins, survival, loss_trace, trajectories, kl_to_stationary."""
+    def to_pandas(self, table: str) -> Any:
+        """A tidy DataFrame with the service's table names and columns (as GET /v1/jobs/{id}/tables/{name}):
+        histogram, basins, survival, loss_trace, trajectories, arrival, kl_to_stationary."""
         from .tables import to_dataframe
-        return to_dataframe(self, block)
+        return to_dataframe(self, table)
 
     def plot(self, kinds: Optional[list[str]] = None) -> Any:
         """A matplotlib Figure (histogram vs Gibbs, survival vs exponential fit, basin fractions); needs [plot]."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +30,18 @@ class ProblemDocument(BaseModel):
     errors: Optional[list[dict[str, Any]]] = None
 
 
+class JobSummary(BaseModel):
+    """What a job list shows to tell runs apart (from the job's spec; null where the spec has no such field)."""
+
+    landscape: Optional[str] = None
+    method: Optional[str] = None
+    lr: Optional[Union[float, str]] = Field(None, description="a constant lr, or a schedule's name and parameters")
+    batch_size: Optional[int] = None
+    particles: Optional[int] = None
+    steps: Optional[int] = None
+    axes: Optional[list[str]] = Field(None, description="a sweep's axis paths")
+
+
 class JobStatus(BaseModel):
     """The job status document (API.md)."""
 
@@ -42,6 +54,7 @@ class JobStatus(BaseModel):
     finished_at: Optional[str]
     error: Optional[dict[str, Any]]
     links: Links
+    summary: Optional[JobSummary] = None
 
 
 class JobList(BaseModel):

@@ -3,6 +3,7 @@ and the static JS/CSS under `/dashboard/static/`. The pages are light shells; th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from importlib import resources
@@ -10,6 +11,8 @@ from importlib import resources
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from ..plots import PLOT_BLOCKS
+from ..tables import TABLE_NAMES
 from .pages import render_page
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +42,8 @@ def job_page(job_id: str, request: Request) -> HTMLResponse:
     """One job: status and progress, then its key numbers and plots."""
     if not _JOB_ID.match(job_id):
         raise HTTPException(404, "no such job")
-    return HTMLResponse(render_page("job", f"Job {job_id}", auth_required(request), job_id=job_id))
+    return HTMLResponse(render_page("job", f"Job {job_id}", auth_required(request), job_id=job_id,
+                                    plots=json.dumps(PLOT_BLOCKS), tables=json.dumps(TABLE_NAMES)))
 
 
 @router.get("/dashboard/markov", response_class=HTMLResponse)

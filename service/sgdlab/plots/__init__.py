@@ -14,7 +14,8 @@ from sgdlab.tables import TableUnavailable
 from .arrival import draw_arrival
 from .basins import draw_basins
 from .errors import PlotUnavailable, UnknownPlot
-from .figure import FORMATS, figure_bytes, new_figure
+from .density_evolution import draw_kl_to_stationary, draw_stationary_vs_gibbs
+from .figure import FORMATS, MIN_PNG_DPI, PNG_DPI, figure_bytes, new_figure
 from .histogram import draw_histogram
 from .loss_trace import draw_loss_trace
 from .survival import draw_survival
@@ -28,25 +29,37 @@ PLOT_DRAWERS: dict[str, Callable[[Figure, dict], None]] = {
     "loss_trace": draw_loss_trace,
     "trajectories": draw_trajectories,
     "arrival": draw_arrival,
+    "kl_to_stationary": draw_kl_to_stationary,
+    "stationary_vs_gibbs": draw_stationary_vs_gibbs,
 }
 PLOT_NAMES: tuple[str, ...] = tuple(PLOT_DRAWERS)
+DENSITY_PLOT_NAMES: tuple[str, ...] = ("kl_to_stationary", "stationary_vs_gibbs")
+"""Plots only a density_evolution result has (its histogram plot is shared with simulations)."""
+SIMULATION_PLOT_NAMES: tuple[str, ...] = tuple(n for n in PLOT_NAMES if n not in DENSITY_PLOT_NAMES)
+PLOT_BLOCKS: dict[str, str] = {
+    "histogram": "histograms", "basins": "basins", "survival": "exit_times", "loss_trace": "loss_trace",
+    "trajectories": "trajectories", "arrival": "arrival", "kl_to_stationary": "kl_to_stationary",
+    "stationary_vs_gibbs": "stationary",
+}
+"""The result block each plot is drawn from (the dashboard offers a plot when its block is in the result)."""
 VEGA_NAMES: tuple[str, ...] = tuple(VEGA_BUILDERS)
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
-def render_plot(name: str, result: dict, fmt: str = "svg") -> bytes:
-    """The plot `name` of a result as SVG or PNG bytes; UnknownPlot or PlotUnavailable otherwise."""
+def render_plot(name: str, result: dict, fmt: str = "svg", dpi: int | None = None) -> bytes:
+    """The plot `name` of a result as SVG or PNG bytes (PNG at `dpi`, default PNG_DPI); UnknownPlot or
+    PlotUnavailable otherwise."""
     draw = PLOT_DRAWERS.get(name)
     if draw is None:
         raise UnknownPlot(name)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    fig = new_figure(8.0, 4.2) if name == "basins" else new_figure()
+    fig = new_figure(8.0, 4.2) if name in ("basins", "stationary_vs_gibbs") else new_figure()
     try:
         draw(fig, result)
     except TableUnavailable as exc:
         raise PlotUnavailable(name, exc.reason) from exc
-    return figure_bytes(fig, fmt)
+    return figure_bytes(fig, fmt, dpi)
 
 
 def vega_lite(name: str, result: dict) -> dict:
@@ -59,5 +72,6 @@ def vega_lite(name: str, result: dict) -> dict:
         raise PlotUnavailable(name, exc.reason) from exc
 
 
-__all__ = ["render_plot", "vega_lite", "UnknownPlot", "PlotUnavailable", "PLOT_NAMES", "VEGA_NAMES",
-           "MEDIA_TYPES"]
+__all__ = ["render_plot", "vega_lite", "UnknownPlot", "PlotUnavailable", "PLOT_NAMES", "PLOT_BLOCKS",
+           "SIMULATION_PLOT_NAMES", "DENSITY_PLOT_NAMES", "VEGA_NAMES",
+           "MEDIA_TYPES", "PNG_DPI", "MIN_PNG_DPI"]

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from .errors import PlotUnavailable
 from .landscape_view import mark_critical_points_1d, mark_critical_points_2d
+from .legends import legend_beside
 
 _COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray",
             "tab:olive", "tab:cyan"]
@@ -44,7 +45,7 @@ def draw_arrival(fig: Figure, result: dict) -> None:
         ax.set_xlabel("initial w (cell)")
         ax.set_ylabel("P(final basin | initial cell)")
         ax.set_ylim(0, 1.05)
-        ax.legend(fontsize=7, loc="upper right")
+        legend_beside(fig, ax)
         ax.set_title("Where runs started here end up")
     elif len(edges) == 2:
         e1, e2 = edges

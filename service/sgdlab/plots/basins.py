@@ -7,6 +7,8 @@ from matplotlib.figure import Figure
 
 from sgdlab.tables import build_table
 
+from .legends import legend_beside
+
 
 def draw_basins(fig: Figure, result: dict) -> None:
     """Final fractions as bars with stderr, Gibbs fractions as markers; a second panel over snapshots if any."""
@@ -28,7 +30,7 @@ def draw_basins(fig: Figure, result: dict) -> None:
     ax.set_ylabel("fraction of particles")
     ax.set_ylim(0, 1.05)
     ax.set_title("Basin occupation at the end")
-    ax.legend(fontsize=7)
+    legend_beside(fig, ax)
     if snaps:
         ax2 = axes[1]
         for k in sorted({r["basin"] for r in snaps}):
@@ -44,4 +46,4 @@ def draw_basins(fig: Figure, result: dict) -> None:
         ax2.set_ylabel("fraction of particles")
         ax2.set_ylim(0, 1.05)
         ax2.set_title("Over time (dashed: Gibbs)")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=7, loc="best")

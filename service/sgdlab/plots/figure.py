@@ -9,6 +9,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 FORMATS = ("svg", "png")
+PNG_DPI = 180          # default PNG resolution: a 7-inch figure is 1260 px wide, sized for a slide
+MIN_PNG_DPI = 50       # below this a PNG is unreadable; the upper bound is limits.max_plot_dpi
 matplotlib.rcParams["svg.hashsalt"] = "sgdlab"  # stable SVG element ids (set once, process-wide)
 _METADATA = {"svg": {"Date": None}, "png": {"Software": None}}  # deterministic bytes for one result
 
@@ -20,10 +22,11 @@ def new_figure(width: float = 7.0, height: float = 4.2) -> Figure:
     return fig
 
 
-def figure_bytes(fig: Figure, fmt: str) -> bytes:
-    """The figure encoded as SVG or PNG."""
+def figure_bytes(fig: Figure, fmt: str, dpi: int | None = None) -> bytes:
+    """The figure encoded as SVG or PNG (PNG at `dpi`, default PNG_DPI; SVG is resolution-free)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, metadata=_METADATA[fmt])
+    extra = {"dpi": dpi or PNG_DPI} if fmt == "png" else {}
+    fig.savefig(buf, format=fmt, metadata=_METADATA[fmt], **extra)
     return buf.getvalue()

@@ -7,7 +7,9 @@ from matplotlib.figure import Figure
 
 from sgdlab.tables.values import result_dim
 
+from .colour_scales import density_cmap, log_density_norm, masked_density
 from .errors import PlotUnavailable
+from .legends import legend_beside
 from .landscape_view import (draw_contours, loss_curve, mark_critical_points_1d, mark_critical_points_2d,
                              rebuild_landscape)
 
@@ -34,8 +36,10 @@ def draw_histogram_1d(fig: Figure, result: dict) -> None:
     final = _final_histogram(result)
     edges = np.asarray(final["edges"][0], dtype=float)
     ax = fig.add_subplot()
+    density_run = result.get("kind") == "density_evolution"
+    step = result.get("spec", {}).get("steps", "final")
     ax.stairs(np.asarray(final["density"], dtype=float), edges, fill=True, alpha=0.45, color="tab:blue",
-              label=f"particles, step {result.get('spec', {}).get('steps', 'final')}")
+              label=f"exact density, step {step}" if density_run else f"particles, step {step}")
     for snap in hists.get("snapshots") or []:
         ax.stairs(np.asarray(snap["density"], dtype=float), np.asarray(snap["edges"][0], dtype=float),
                   linewidth=0.8, alpha=0.7, label=f"step {snap.get('step')}")
@@ -53,14 +57,15 @@ def draw_histogram_1d(fig: Figure, result: dict) -> None:
     ax.set_xlim(edges[0], edges[-1])
     xs = np.linspace(edges[0], edges[-1], 400)
     ys = loss_curve(rebuild_landscape(result), xs)
+    twin = None
     if ys is not None:
         twin = ax.twinx()
         twin.plot(xs, ys, color="tab:red", linewidth=1.0, alpha=0.8, label="L(w)")
         twin.set_ylabel("loss L(w)", color="tab:red")
         twin.tick_params(axis="y", colors="tab:red")
     mark_critical_points_1d(ax, result)
-    ax.legend(loc="upper left", fontsize=7)
-    ax.set_title("Particle density vs the Gibbs law")
+    legend_beside(fig, ax, *([twin] if twin is not None else []))
+    ax.set_title("Density on the grid vs the Gibbs law" if density_run else "Particle density vs the Gibbs law")
 
 
 def _image(ax, values: np.ndarray, e1: np.ndarray, e2: np.ndarray, **kw):
@@ -76,8 +81,9 @@ def draw_histogram_2d(fig: Figure, result: dict) -> None:
     shape = (len(e1) - 1, len(e2) - 1)
     density = np.asarray(final["density"], dtype=float).reshape(shape)
     ax = fig.add_subplot()
-    im = _image(ax, density, e1, e2, cmap="viridis")
-    fig.colorbar(im, ax=ax, label="density (1/w²)")
+    norm = log_density_norm(density)
+    im = _image(ax, masked_density(density) if norm else density, e1, e2, cmap=density_cmap(), norm=norm)
+    fig.colorbar(im, ax=ax, label="density (1/w², log scale; grey: empty)" if norm else "density (1/w²)")
     c1, c2 = 0.5 * (e1[:-1] + e1[1:]), 0.5 * (e2[:-1] + e2[1:])
     x1, x2 = np.linspace(e1[0], e1[-1], 120), np.linspace(e2[0], e2[-1], 120)
     if not draw_contours(ax, result, rebuild_landscape(result), x1, x2):
@@ -89,8 +95,9 @@ def draw_histogram_2d(fig: Figure, result: dict) -> None:
     ax.set_xlabel("w1")
     ax.set_ylabel("w2")
     if not ax.get_title():
-        ax.set_title("Particle density over the landscape's contours")
-    ax.legend(loc="upper right", fontsize=7)
+        what = "Exact density" if result.get("kind") == "density_evolution" else "Particle density"
+        ax.set_title(f"{what} over the landscape's contours")
+    legend_beside(fig, ax)
 
 
 MAX_MARGINAL_PANELS = 12

@@ -7,6 +7,8 @@ from matplotlib.figure import Figure
 
 from sgdlab.tables import build_table
 
+from .legends import legend_beside
+
 
 def _column(rows: list[dict], key: str) -> np.ndarray:
     """A table column as floats (None -> NaN)."""
@@ -29,4 +31,4 @@ def draw_loss_trace(fig: Figure, result: dict) -> None:
     ax.set_xlabel("steps")
     ax.set_ylabel("loss L(w)")
     ax.set_title("Loss over the run")
-    ax.legend(fontsize=7)
+    legend_beside(fig, ax)

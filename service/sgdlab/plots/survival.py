@@ -8,6 +8,17 @@ from matplotlib.figure import Figure
 from sgdlab.tables import build_table
 from sgdlab.tables.values import num
 
+from .legends import legend_beside
+
+
+
+def fit_verdict(exit_times: dict) -> str:
+    """", fit p = 0.43" or ", NOT exponential: fit p = 1e-09" from the goodness-of-fit test ("" without one)."""
+    p = num(exit_times.get("exponential_fit_pvalue"))
+    if p is None:
+        return ""
+    return f", NOT exponential: fit p = {p:.2g}" if exit_times.get("exponential_fit_rejected") else f", fit p = {p:.2g}"
+
 
 def draw_survival(fig: Figure, result: dict) -> None:
     """P(T > t) as a step curve; exp(-t/mean_steps) when something escaped; vertical lines at the time scales."""
@@ -22,14 +33,16 @@ def draw_survival(fig: Figure, result: dict) -> None:
         ts = np.linspace(0, steps.max() if steps.size else 1, 300)
         mean = float(exit_times["mean_steps"])
         ax.plot(ts, np.exp(-ts / mean), color="black", linestyle="--",
-                label=f"exp(-t/τ), τ={mean:.4g} steps")
+                label=f"exp(-t/τ), τ={mean:.4g} steps{fit_verdict(exit_times)}")
     else:
         ax.text(0.5, 0.5, "no exit events: no exponential fit", transform=ax.transAxes, ha="center",
                 color="0.3", fontsize=10)
     x_max = 1.05 * max(float(steps.max()) if steps.size else 1.0, 1.0)
     for key, label, colour in (("kramers_steps", "Kramers", "tab:orange"), ("exact_steps", "exact", "tab:green")):
         value = num(exit_times.get(key))
-        if value is None or value <= 0:
+        if value is None or value <= 0:   # named with the reason it is missing, so its absence is not a mystery
+            reason = exit_times.get(key.replace("_steps", "_reason")) or "no reason given in the result"
+            ax.plot([], [], color=colour, linestyle=":", label=f"{label}: unavailable ({reason})")
             continue
         if value <= 3 * x_max:  # on the scale of the run: a vertical line
             ax.axvline(value, color=colour, linestyle=":", linewidth=1.3, label=f"{label}: {value:.4g} steps")
@@ -42,4 +55,4 @@ def draw_survival(fig: Figure, result: dict) -> None:
     escaped, total = exit_times.get("escaped"), exit_times.get("particles")
     ax.set_title(f"Exit from basin {exit_times.get('from')} to {exit_times.get('to')}: "
                  f"{escaped} of {total} escaped")
-    ax.legend(fontsize=7, loc="lower left")
+    legend_beside(fig, ax, max_columns=2)

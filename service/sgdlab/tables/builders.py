@@ -199,6 +199,18 @@ def arrival_table(result: dict) -> Rows:
             yield {"cell": cell, **where, "basin": basin, "probability": num(p)}
 
 
+def kl_to_stationary_table(result: dict) -> Rows:
+    """The density-evolution series KL(rho_t || rho_inf) and the total variation to rho_inf, one row per step."""
+    kl = result.get("kl_to_stationary")
+    if not kl:
+        raise TableUnavailable("kl_to_stationary", "the result has no 'kl_to_stationary' series "
+                                                   "(a density_evolution job makes it)")
+    tv = result.get("total_variation_to_stationary")
+    steps = result.get("series_steps") or list(range(len(kl)))
+    for i, v in enumerate(kl):
+        yield {"step": entry(steps, i), "kl_to_stationary": num(v), "total_variation_to_stationary": num(entry(tv, i))}
+
+
 def table_rows(name: str, result: dict, which: Optional[str] = None, step: Optional[int] = None) -> int | None:
     """How many rows table `name` will have, counted without building it (histogram, trajectories, arrival: the
     tables that can be large); None for the others. TableUnavailable as the builder would raise it."""
@@ -220,4 +232,5 @@ TABLE_BUILDERS: dict[str, Callable[..., Rows]] = {
     "loss_trace": loss_trace_table,
     "trajectories": trajectories_table,
     "arrival": arrival_table,
+    "kl_to_stationary": kl_to_stationary_table,
 }

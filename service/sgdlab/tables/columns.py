@@ -16,11 +16,14 @@ Every table is a list of flat rows (dicts); a missing value is None (empty in CS
 - `trajectories`: `particle`, `step`, `w` (2-D: `w1`, `w2`) of the sampled paths.
 - `arrival`: P(final basin | initial cell): `cell` (flat row-major index), `cell_low`, `cell_high` (2-D:
   `cell_low1`, `cell_high1`, `cell_low2`, `cell_high2`), `basin`, `probability`.
+- `kl_to_stationary` (density_evolution results): `step`, `kl_to_stationary` = KL(rho_t || rho_inf) and
+  `total_variation_to_stationary`, one row per step of the series.
 """
 
 from __future__ import annotations
 
-TABLE_NAMES: tuple[str, ...] = ("histogram", "basins", "survival", "loss_trace", "trajectories", "arrival")
+TABLE_NAMES: tuple[str, ...] = ("histogram", "basins", "survival", "loss_trace", "trajectories", "arrival",
+                                 "kl_to_stationary")
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     "histogram": ["which", "step", "bin", "w", "left", "right", "count", "density", "gibbs_density"],
@@ -29,6 +32,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "loss_trace": ["step", "mean", "std", "q10", "q50", "q90"],
     "trajectories": ["particle", "step", "w"],
     "arrival": ["cell", "cell_low", "cell_high", "basin", "probability"],
+    "kl_to_stationary": ["step", "kl_to_stationary", "total_variation_to_stationary"],
 }
 """Columns of each table for a 1-D landscape (and for every table that does not depend on the dimension)."""
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from ... import plots, tables
+from ...core.errors import LimitExceeded, SpecError
 from ..deps import finished_job, owned_job, principal, state
 from ..models import ProblemDocument
 from ..problems import Problem
@@ -36,9 +37,21 @@ async def _finished(request: Request, job_id: str, owner: str) -> None:
     await asyncio.to_thread(finished_job, request, job_id, owner)
 
 
-@router.get("/plots/{name}.{fmt}", responses={**ERRORS, 200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
-async def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = Depends(principal)):
-    """A plot of a finished job: histogram, basins, survival, loss_trace, trajectories, arrival (.svg or .png)."""
+@router.get("/plots/{name}.{fmt}",
+            responses={**ERRORS, 422: {"model": ProblemDocument}, 503: {"model": ProblemDocument},
+                       200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
+async def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = Depends(principal),
+                   dpi: Optional[int] = Query(None, description=f"PNG resolution, {plots.MIN_PNG_DPI} to "
+                                                                f"limits.max_plot_dpi (default {plots.PNG_DPI}); "
+                                                                "ignored for SVG")):
+    """A plot of a finished job (.svg or .png): histogram, basins, survival, loss_trace, trajectories, arrival,
+    and for density_evolution jobs kl_to_stationary and stationary_vs_gibbs."""
+    if dpi is not None:
+        top = state(request).settings.limits.max_plot_dpi
+        if dpi > top:
+            raise LimitExceeded("dpi", "max_plot_dpi", top, dpi)
+        if dpi < plots.MIN_PNG_DPI:
+            raise SpecError(f"must be at least {plots.MIN_PNG_DPI} (got {dpi})", "dpi")
     if fmt not in plots.MEDIA_TYPES:
         await asyncio.to_thread(owned_job, request, job_id, owner)
         raise _unknown("plot format", fmt, tuple(plots.MEDIA_TYPES))
@@ -47,11 +60,12 @@ async def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: st
         raise _unknown("plot", name, plots.PLOT_NAMES)
     await _finished(request, job_id, owner)
     st = state(request)
-    key = f"plot:{name}.{fmt}"
+    dpi = dpi if fmt == "png" else None
+    key = f"plot:{name}.{fmt}" + (f"@{dpi}" if dpi else "")
     cached = await asyncio.to_thread(st.store.get_artifact, job_id, key)
     if cached is None:
         try:
-            body = await st.renderer.plot(job_id, name, fmt)
+            body = await st.renderer.plot(job_id, name, fmt, dpi)
         except (plots.PlotUnavailable, tables.TableUnavailable) as e:
             raise _unavailable(e, "plot-unavailable") from None
         cached = (plots.MEDIA_TYPES[fmt], body)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from ...jobs.store import ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_result_bytes, spec_hash
+from ...jobs.summary import spec_summary
 from ...jobs.work import validate_job
 from ...spec import JobRequest
 from ..deps import finished_job, owned_job, principal, state
@@ -28,7 +29,8 @@ def status_document(rec: JobStatusRecord) -> dict:
     base = f"/v1/jobs/{rec.id}"
     return {"id": rec.id, "kind": rec.kind, "status": rec.status, "progress": float(rec.progress),
             "created_at": rec.created_at, "started_at": rec.started_at, "finished_at": rec.finished_at,
-            "error": rec.error, "links": {"self": base, "result": base + "/result", "events": base + "/events"}}
+            "error": rec.error, "links": {"self": base, "result": base + "/result", "events": base + "/events"},
+            "summary": spec_summary(rec.kind, rec.spec)}
 
 
 @router.post("", status_code=202, response_model=JobStatus, responses={**ERRORS, 200: {"model": JobStatus}})

@@ -66,6 +66,8 @@ def _gibbs_block(plan: SimulationPlan, land, out: dict, states: dict, observers:
 def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, seconds: float | None = None) -> dict:
     """The result document of a finished simulation job."""
     from ...theory import exit_times as et
+    from ...theory.exit_time_fit import exponential_fit_test
+    from ...theory.exit_time_reasons import unavailable_reasons
 
     spec = plan.spec
     states, observers = merged["states"], merged["observers"]
@@ -101,6 +103,8 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
         summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, kramers, exact)
         summary["radius"] = plan.exit_radius
         summary["not_tracked"] = int(all_times.size - times.size)   # particles that did not start in `from`
+        summary.update(exponential_fit_test(np.where(times >= 0, times, spec.steps), times >= 0))
+        summary.update(unavailable_reasons(plan.analysis, land.dim, e.from_, e.to, T, kramers, exact))
         out["exit_times"] = summary
     if "loss_trace" in states:
         out["loss_trace"] = observers["loss_trace"].summarise(states["loss_trace"])

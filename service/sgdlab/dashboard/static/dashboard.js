@@ -1,8 +1,8 @@
 // sgdlab dashboard pages: jobs list + new-simulation form, one job's page, the Markov-chain page.
 "use strict";
 
-const PLOT_BLOCKS = {histogram: "histograms", basins: "basins", survival: "exit_times", loss_trace: "loss_trace",
-                     trajectories: "trajectories", arrival: "arrival"};
+// the job page's server-side lists: plot name -> the result block it is drawn from, and the table names
+const jobMeta = (key, fallback) => { const m = $("#job-meta"); return m ? JSON.parse(m.dataset[key]) : fallback; };
 const $ = (sel, root) => (root || document).querySelector(sel);
 const el = (tag, props, ...children) => {
   const node = Object.assign(document.createElement(tag), props || {});
@@ -61,26 +61,156 @@ async function loadCatalog() {
   renderParams();
 }
 
-function jobRequestFromForm(form) {
-  const f = new FormData(form);
+// ---- schedules: which parameters each one takes, read from the service's own schema (/openapi.json) --------
+let scheduleParams = {};   // name -> [{name, description, integer}]
+
+// "cosine: first restart period; cyclic: full cycle length" -> {cosine: "first restart period", cyclic: "..."}
+function scheduleUses(description) {
+  const out = {};
+  for (const part of String(description || "").split(";")) {
+    const cut = part.indexOf(":");
+    if (cut < 0) continue;
+    for (const name of part.slice(0, cut).split("/")) out[name.trim()] = part.slice(cut + 1).trim();
+  }
+  return out;
+}
+
+async function loadSchedules() {
+  try {
+    const {data} = await SgdlabApi.get("/openapi.json");
+    const schema = data.components.schemas.ScheduleSpec;
+    const names = schema.properties.schedule.enum || [];
+    scheduleParams = Object.fromEntries(names.map((n) => [n, []]));
+    for (const [param, prop] of Object.entries(schema.properties)) {
+      if (param === "schedule") continue;
+      const integer = (prop.anyOf || [prop]).some((t) => t.type === "integer");
+      for (const [name, text] of Object.entries(scheduleUses(prop.description))) {
+        if (scheduleParams[name]) scheduleParams[name].push({name: param, description: text, integer});
+      }
+    }
+  } catch (e) { scheduleParams = {}; }
+  const select = $("#schedule");
+  select.replaceChildren(el("option", {value: "", textContent: "constant lr"}),
+    ...Object.keys(scheduleParams).map((n) => el("option", {value: n, textContent: n})));
+}
+
+// a starting value for a schedule parameter, from the lr and steps in the form (the service validates it)
+function scheduleDefault(param, lr, steps) {
+  return {lr: lr, lr_max: lr, c: lr, lr_min: lr / 10, gamma: 0.5, t0: 2, period_mult: 1,
+          step_size: Math.max(1, Math.round(steps / 4)), period: Math.max(1, Math.round(steps / 4)),
+          warmup: Math.max(0, Math.round(steps / 10)), total: steps}[param];
+}
+
+function renderSchedule() {
+  const name = $("#schedule").value;
+  const box = $("#schedule-params");
+  $("#lr-label").hidden = !!name;
+  const lr = Number($("input[name='dynamics.lr']").value) || 0.05, steps = Number($("input[name=steps]").value) || 500;
+  box.replaceChildren(...(scheduleParams[name] || []).map((p) => {
+    const value = scheduleDefault(p.name, lr, steps);
+    const input = el("input", {type: "text", name: "schedule." + p.name, title: p.description,
+                               value: value === undefined ? "" : String(+value.toPrecision(6))});
+    const error = el("small", {className: "field-error"});
+    error.dataset.errorFor = "dynamics.lr." + p.name;
+    return el("label", {}, p.name + " ", input, el("small", {className: "hint", textContent: p.description}), error);
+  }));
+}
+
+// ---- minima of the chosen landscape (POST /v1/landscapes/analyze) for init and exit-time choices ------------
+let minima = [];
+let analyzeSeq = 0;
+
+function landscapeFromForm(form) {
   const params = {};
-  for (const [k, v] of f.entries()) {
+  for (const [k, v] of new FormData(form).entries()) {
     if (k.startsWith("param.")) { const val = paramValue(v); if (val !== undefined) params[k.slice(6)] = val; }
   }
+  return {builtin: $("#landscape").value, params};
+}
+
+function minimumLabel(m) {
+  return `${m.index}: w = (${(m.location || []).map((v) => num(v, 3)).join(", ")}), L = ${num(m.loss, 3)}`;
+}
+
+async function loadMinima() {
+  const seq = ++analyzeSeq;
+  const state = $("#minima-state");
+  state.textContent = "finding the minima…";
+  let found = [];
+  try {
+    const {data} = await SgdlabApi.post("/v1/landscapes/analyze", {landscape: landscapeFromForm($("#job-form"))});
+    found = (data.landscape || {}).minima || [];
+    state.textContent = `${found.length} minim${found.length === 1 ? "um" : "a"} found`;
+  } catch (err) {
+    state.textContent = "minima not available: " + ((err.problem && (err.problem.detail || err.problem.title)) || err.status);
+  }
+  if (seq !== analyzeSeq) return;  // a newer landscape was chosen meanwhile
+  minima = found;
+  document.querySelectorAll(".minimum-choice").forEach((select, k) => {
+    const keep = select.value;
+    select.replaceChildren(...minima.map((m) => el("option", {value: String(m.index), textContent: minimumLabel(m)})));
+    if (minima.some((m) => String(m.index) === keep)) select.value = keep;
+  });
+  const to = $("#exit-to");
+  if (minima.length > 1 && to.value === $("#exit-from").value) to.value = String(minima[1].index);
+  fillBox();
+}
+
+// the uniform box's default: the minima's span with a margin of 1 on each side
+function fillBox() {
+  if (!minima.length) return;
+  const dim = minima[0].location.length;
+  const lo = [], hi = [];
+  for (let d = 0; d < dim; d++) {
+    const xs = minima.map((m) => m.location[d]);
+    lo.push(+(Math.min(...xs) - 1).toPrecision(4));
+    hi.push(+(Math.max(...xs) + 1).toPrecision(4));
+  }
+  $("#init-low").value = lo.join(", ");
+  $("#init-high").value = hi.join(", ");
+}
+
+function renderInit() {
+  const kind = $("#init-kind").value;
+  $("#init-minimum-label").hidden = kind !== "minimum";
+  $("#init-low-label").hidden = $("#init-high-label").hidden = kind !== "uniform";
+}
+
+function renderMethod() {
+  $("#noise-label").hidden = $("#method").value !== "langevin";
+}
+
+const numberList = (text) => String(text).split(",").map((t) => t.trim()).filter(Boolean).map(numberOrText);
+
+function jobRequestFromForm(form) {
+  const f = new FormData(form);
   const observe = {};
-  if (f.get("observe.exit_times")) observe.exit_times = {from: 0, to: 1};
+  if (f.get("observe.exit_times")) {
+    observe.exit_times = {from: numberOrText(f.get("observe.exit_times.from") ?? 0),
+                          to: numberOrText(f.get("observe.exit_times.to") ?? 1)};
+  }
   if (f.get("observe.loss_trace")) observe.loss_trace = {every: 10};
   if (f.get("observe.trajectories")) observe.trajectories = {count: 8, every: 5};
   if (f.get("observe.arrival")) observe.arrival = {bins: 40};
-  return {
-    kind: "simulation",
-    landscape: {builtin: f.get("landscape.builtin"), params},
-    dynamics: {method: "langevin", lr: numberOrText(f.get("dynamics.lr")), batch_size: numberOrText(f.get("dynamics.batch_size"))},
-    particles: numberOrText(f.get("particles")),
-    steps: numberOrText(f.get("steps")),
-    seed: numberOrText(f.get("seed")),
-    observe,
-  };
+  const method = f.get("dynamics.method") || "langevin";
+  const dynamics = {method, batch_size: numberOrText(f.get("dynamics.batch_size"))};
+  const schedule = f.get("schedule");
+  if (schedule) {
+    dynamics.lr = {schedule};
+    for (const p of scheduleParams[schedule] || []) {
+      const v = String(f.get("schedule." + p.name) || "").trim();
+      if (v !== "") dynamics.lr[p.name] = numberOrText(v);
+    }
+  } else dynamics.lr = numberOrText(f.get("dynamics.lr"));
+  if (method === "langevin") dynamics.noise = f.get("dynamics.noise") || "isotropic";
+  const body = {kind: "simulation", landscape: landscapeFromForm(form), dynamics,
+                particles: numberOrText(f.get("particles")), steps: numberOrText(f.get("steps")),
+                seed: numberOrText(f.get("seed")), observe};
+  const init = f.get("init.kind");
+  if (init === "minimum") body.init = {minimum: numberOrText(f.get("init.minimum") ?? "")};
+  if (init === "uniform") body.init = {uniform: {low: numberList(f.get("init.uniform.low")),
+                                                 high: numberList(f.get("init.uniform.high"))}};
+  return body;
 }
 
 function statusBadge(status) { return el("span", {className: "status " + status, textContent: status}); }
@@ -93,10 +223,32 @@ function progressBar(p) {
 
 const watching = new Map();
 
+// the job-list columns after kind, from the status document's `summary` (API.md "Implementation notes")
+const SUMMARY_COLUMNS = [["landscape", (v) => v], ["method", (v) => v], ["lr", (v) => (typeof v === "number" ? num(v, 3) : v)],
+                         ["batch_size", (v) => v], ["particles", (v) => v], ["steps", (v) => v]];
+
+// "double_well · langevin · lr 0.1 · B 1 · 2000 particles · 500 steps" from a status document's summary
+function summaryText(kind, summary) {
+  if (!summary) return "";
+  const s = summary, parts = [kind, s.landscape, s.method];
+  if (s.lr !== null && s.lr !== undefined) parts.push("lr " + (typeof s.lr === "number" ? num(s.lr, 3) : s.lr));
+  if (s.batch_size) parts.push("B " + s.batch_size);
+  if (s.particles) parts.push(s.particles + " particles");
+  if (s.steps !== null && s.steps !== undefined) parts.push(s.steps + " steps");
+  if (s.axes && s.axes.length) parts.push("sweep over " + s.axes.join(", "));
+  return parts.filter(Boolean).join(" · ");
+}
+
 function jobRow(job) {
+  const summary = job.summary || {};
   const row = el("tr", {id: "job-" + job.id},
-    el("td", {}, el("a", {href: "/dashboard/jobs/" + encodeURIComponent(job.id), textContent: job.id})),
+    el("td", {}, el("a", {href: "/dashboard/jobs/" + encodeURIComponent(job.id), textContent: job.id.slice(0, 12),
+                          title: job.id})),
     el("td", {textContent: job.kind || "simulation"}),
+    ...SUMMARY_COLUMNS.map(([key, show]) => {
+      const v = summary[key];
+      return el("td", {className: "col-" + key, textContent: v === null || v === undefined ? "–" : String(show(v))});
+    }),
     el("td", {className: "status-cell"}, statusBadge(job.status)),
     el("td", {className: "progress-cell"}, progressBar(job.progress)),
     el("td", {textContent: (job.created_at || "").replace("T", " ").slice(0, 19)}));
@@ -120,6 +272,8 @@ let nextCursor = null;
 async function loadJobs(append) {
   const body = $("#jobs-table tbody");
   let path = "/v1/jobs?limit=25";
+  const status = $("#status-filter").value;
+  if (status) path += "&status=" + encodeURIComponent(status);
   if (append && nextCursor) path += "&cursor=" + encodeURIComponent(nextCursor);
   try {
     const {data} = await SgdlabApi.get(path);
@@ -133,7 +287,13 @@ async function loadJobs(append) {
 
 function setupJobsPage() {
   const form = $("#job-form");
-  $("#landscape").addEventListener("change", renderParams);
+  $("#landscape").addEventListener("change", () => { renderParams(); loadMinima(); });
+  let paramTimer = null;
+  $("#landscape-params").addEventListener("input", () => { clearTimeout(paramTimer); paramTimer = setTimeout(loadMinima, 400); });
+  $("#method").addEventListener("change", renderMethod);
+  $("#schedule").addEventListener("change", renderSchedule);
+  $("#init-kind").addEventListener("change", renderInit);
+  $("#status-filter").addEventListener("change", () => { nextCursor = null; loadJobs(false); });
   $("#refresh-jobs").addEventListener("click", () => loadJobs(false));
   $("#more-jobs").addEventListener("click", () => loadJobs(true));
   form.addEventListener("submit", async (e) => {
@@ -149,7 +309,10 @@ function setupJobsPage() {
       showProblem(form, err);
     }
   });
-  loadCatalog();
+  renderMethod();
+  renderInit();
+  loadSchedules();
+  loadCatalog().then(loadMinima);
   loadJobs(false);
 }
 
@@ -160,6 +323,7 @@ function showStatus(doc) {
   const times = [["created", doc.created_at], ["started", doc.started_at], ["finished", doc.finished_at]]
     .filter(([, t]) => t).map(([k, t]) => `${k} ${String(t).replace("T", " ").slice(0, 19)}`);
   $("#job-times").textContent = times.join(" · ");
+  $("#job-summary").textContent = summaryText(doc.kind, doc.summary);
   $("#cancel-job").hidden = isFinished(doc.status);
   if (doc.error) {
     const box = $("#job-error");
@@ -168,29 +332,78 @@ function showStatus(doc) {
   }
 }
 
-function addNumber(dl, term, value) {
-  dl.append(el("dt", {textContent: term}), el("dd", {textContent: value}));
+function addNumber(dl, term, value, note) {
+  const dd = el("dd", {textContent: value});
+  if (note) dd.append(el("small", {className: "note", textContent: " " + note}));
+  dl.append(el("dt", {textContent: term}), dd);
+}
+
+const last = (xs) => (xs && xs.length ? xs[xs.length - 1] : null);
+
+// a time scale of the exit-time block, or why the service could not give it (`<name>_reason`)
+function timeScale(x, key) {
+  const v = x[key + "_steps"];
+  if (v !== null && v !== undefined) return [num(v), null];
+  return ["unavailable", x[key + "_reason"] || "the result gives no reason"];
+}
+
+// [term, value, note] rows of a simulation result
+function simulationNumbers(result) {
+  const g = result.gibbs || {}, x = result.exit_times, perf = result.performance || {};
+  const rows = [["temperature T = lr/(2B)", num(result.temperature)], ["β theory", num(result.beta)]];
+  if (result.gibbs) {
+    if (g.note) rows.push(["Gibbs comparison", "basin level", g.note]);   // why β fitted and KL are missing
+    rows.push(["β fitted", `${num(g.beta_fit)} ± ${num(g.beta_fit_stderr, 2)}`],
+              ["KL(histogram ‖ Gibbs)", num(g.kl_divergence, 3)], ["total variation", num(g.total_variation, 3)],
+              ["χ² p-value", num(g.chi2_pvalue, 3)]);
+  }
+  if (x) {
+    rows.push([`exit ${x.from} → ${x.to}: escaped`, `${x.escaped} of ${x.particles}`]);
+    const misfit = x.exponential_fit_rejected === true;
+    rows.push(["mean exit time (steps)", `${num(x.mean_steps)} [${num((x.ci95 || [])[0])}, ${num((x.ci95 || [])[1])}]`,
+               misfit ? "the survival curve is not exponential: this mean and interval assume it is" : null]);
+    if ("exponential_fit_pvalue" in x) {
+      const p = x.exponential_fit_pvalue;
+      rows.push(["exponential fit p-value", p === null ? "not tested" : num(p, 3),
+                 p === null ? String(x.exponential_fit_test || "").replace(/^not tested: /, "")
+                            : `${misfit ? "rejected" : "not rejected"} · ${x.exponential_fit_test}`]);
+    }
+    for (const [term, key] of [["Kramers (steps)", "kramers"], ["exact MFPT (steps)", "exact"]]) {
+      const [value, why] = timeScale(x, key);
+      rows.push([term, value, why]);
+    }
+  }
+  if (perf.particle_steps_per_second) rows.push(["particle-steps / s", num(perf.particle_steps_per_second, 3)]);
+  if (perf.seconds !== undefined) rows.push(["compute seconds", num(perf.seconds, 3)]);
+  return rows;
+}
+
+// [term, value, note] rows of a density_evolution result
+function densityNumbers(result) {
+  const g = result.gibbs || {}, kl = result.kl_to_stationary || [], tv = result.total_variation_to_stationary || [];
+  const grid = (result.grid || {}).points || [];
+  const perf = result.performance || {};
+  const finalStep = ((result.histograms || {}).final || {}).step ?? last(result.series_steps);
+  return [
+    ["temperature T = lr/(2B)", num(result.temperature)], ["β theory", num(result.beta)],
+    ["grid", grid.length ? grid.join(" × ") + " points" : "–"],
+    ["final step", finalStep === null || finalStep === undefined ? "–" : String(finalStep)],
+    ["KL(ρ₀ ‖ ρ∞) at the start", num(kl[0], 3)],
+    ["KL(ρ_T ‖ ρ∞) at the end", num(last(kl), 3)],
+    ["total variation to ρ∞ at the end", num(last(tv), 3)],
+    ["stationary vs Gibbs: KL(ρ∞ ‖ Gibbs)", num(g.kl_stationary_vs_gibbs, 3),
+     "the gap of the discrete chain's own law to exp(-βL)/Z"],
+    ["stationary vs Gibbs: total variation", num(g.total_variation_stationary_vs_gibbs, 3)],
+    ["compute seconds", num(perf.seconds, 3)],
+  ];
 }
 
 function showNumbers(result) {
   const dl = $("#key-numbers");
+  const rows = result.kind === "density_evolution" ? densityNumbers(result) : simulationNumbers(result);
   dl.replaceChildren();
-  const g = result.gibbs || {}, x = result.exit_times, perf = result.performance || {};
-  addNumber(dl, "temperature T = lr/(2B)", num(result.temperature));
-  addNumber(dl, "β theory", num(result.beta));
-  if (result.gibbs) {
-    addNumber(dl, "β fitted", `${num(g.beta_fit)} ± ${num(g.beta_fit_stderr, 2)}`);
-    addNumber(dl, "KL(histogram ‖ Gibbs)", num(g.kl_divergence, 3));
-    addNumber(dl, "total variation", num(g.total_variation, 3));
-    addNumber(dl, "χ² p-value", num(g.chi2_pvalue, 3));
-  }
-  if (x) {
-    addNumber(dl, `exit ${x.from} → ${x.to}: escaped`, `${x.escaped} of ${x.particles}`);
-    addNumber(dl, "mean exit time (steps)", `${num(x.mean_steps)} [${num((x.ci95 || [])[0])}, ${num((x.ci95 || [])[1])}]`);
-    addNumber(dl, "Kramers / exact (steps)", `${num(x.kramers_steps)} / ${num(x.exact_steps)}`);
-  }
-  if (perf.particle_steps_per_second) addNumber(dl, "particle-steps / s", num(perf.particle_steps_per_second, 3));
-  if (perf.seconds !== undefined) addNumber(dl, "compute seconds", num(perf.seconds, 3));
+  for (const [term, value, note] of rows) addNumber(dl, term, value, note);
+  const g = result.gibbs || {};
   const final = (result.basins || {}).final || [];
   const minima = (result.landscape || {}).minima || [];
   const theory = g.basin_fractions_theory || [];
@@ -205,16 +418,19 @@ function showNumbers(result) {
 
 function showPlots(id, result) {
   const box = $("#plots");
-  const names = Object.keys(PLOT_BLOCKS).filter((n) => result[PLOT_BLOCKS[n]]);
+  const plotBlocks = jobMeta("plots", {}), tableNames = jobMeta("tables", []);
+  const names = Object.keys(plotBlocks).filter((n) => result[plotBlocks[n]]);
   box.replaceChildren(...names.map((name) => {
     const img = el("img", {alt: name + " plot", className: "plot", id: "plot-" + name});
     const url = jobUrl(id) + "/plots/" + name + ".svg";
     SgdlabApi.loadImage(img, url).catch(() => { img.alt = name + ": not available"; });
     return el("figure", {}, img, el("figcaption", {},
       name + " · ", el("a", {href: url, textContent: "svg"}), " · ",
-      el("a", {href: jobUrl(id) + "/plots/" + name + ".png", textContent: "png"})));
+      el("a", {href: jobUrl(id) + "/plots/" + name + ".png", textContent: "png"}), " · ",
+      el("a", {href: jobUrl(id) + "/plots/" + name + ".png?dpi=300", textContent: "png for print"})));
   }));
-  $("#table-links").replaceChildren("Tables: ", ...names.flatMap((name) => [
+  const tables = names.filter((n) => tableNames.includes(n));
+  $("#table-links").replaceChildren("Tables: ", ...tables.flatMap((name) => [
     el("a", {href: jobUrl(id) + "/tables/" + name + "?format=csv", textContent: name + ".csv"}), " "]));
   $("#plots-card").hidden = false;
 }
@@ -264,6 +480,7 @@ function setupMarkovPage() {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearProblem(form);
+    clearMarkov();
     try {
       const body = {transition_matrix: parseJsonField(form, "transition_matrix"), steps: numberOrText(new FormData(form).get("steps"))};
       const initial = parseJsonField(form, "initial", true);
@@ -274,6 +491,12 @@ function setupMarkovPage() {
       showMarkov(data, states.length ? states : body.transition_matrix.map((_, i) => "x" + (i + 1)));
     } catch (err) { showProblem(form, err); }
   });
+}
+
+// forget the previous answer, so an error is never shown next to results of another matrix
+function clearMarkov() {
+  $("#markov-result").hidden = true;
+  for (const id of ["#stationary", "#markov-numbers", "#kl-chart"]) $(id).replaceChildren();
 }
 
 function showMarkov(data, labels) {
