@@ -39,7 +39,7 @@ class Settings(BaseSettings):
                                        "limit, requests get 503); capped below the process's file limit")
     shutdown_grace: float = Field(5, ge=0, description="seconds requests in flight get to finish on shutdown "
                                   "(then 503)")
-    table_workers: int = Field(1, ge=1, description="processes that build tables, Vega specs and plots of results "
+    table_workers: int = Field(2, ge=1, description="processes that build tables, Vega specs and plots of results "
                                "(off the API's event loop)")
     metrics_token: Optional[str] = Field(None, description="bearer token /metrics requires; unset: /metrics is "
                                          "open (it shows job counts over all keys)")

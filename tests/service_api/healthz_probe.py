@@ -1,12 +1,11 @@
 """Latency probe run as its own process (so the load a test makes does not skew it): GET each path in turn on a
-new connection every `gap` seconds until `stop_file` exists or `max_seconds` pass; print {path: [ms, ...]} as JSON
-(a failed request counts as 1e9 ms).
+new connection every `gap` seconds until `stop_file` exists or `max_seconds` pass, printing one line per request,
+"PATH MS" (a failed request counts as 1e9 ms).
 
 usage: python healthz_probe.py HOST PORT STOP_FILE MAX_SECONDS PATH [PATH ...]
 """
 
 import http.client
-import json
 import os
 import sys
 import time
@@ -14,7 +13,6 @@ import time
 
 def main() -> None:
     host, port, stop_file, max_seconds, *paths = sys.argv[1:]
-    out = {p: [] for p in paths}
     end = time.monotonic() + float(max_seconds)
     while time.monotonic() < end and not os.path.exists(stop_file):
         for p in paths:
@@ -28,9 +26,8 @@ def main() -> None:
                 ms = (time.perf_counter() - t0) * 1000 if resp.status == 200 else 1e9
             except OSError:
                 ms = 1e9
-            out[p].append(ms)
+            print(p, f"{ms:.3f}", flush=True)
         time.sleep(0.01)
-    print(json.dumps(out))
 
 
 if __name__ == "__main__":

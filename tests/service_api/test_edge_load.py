@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -37,17 +38,65 @@ def server(tmp_path_factory):
 
 
 class Probe:
-    """The latency probe process (healthz_probe.py), stopped by a file."""
+    """The latency probe process (healthz_probe.py): its samples arrive as it takes them; stopped by a file (and
+    killed by `no_probe_left`)."""
+
+    running: list["Probe"] = []
 
     def __init__(self, srv: ServerProcess, *paths: str, max_seconds: float = 120):
+        self.paths = paths or ("/healthz",)
         self.stop_file = srv.data_dir / f"stop-{uuid.uuid4().hex}"
         self.proc = subprocess.Popen([sys.executable, str(PROBE), "127.0.0.1", str(srv.port), str(self.stop_file),
-                                      str(max_seconds), *(paths or ("/healthz",))], stdout=subprocess.PIPE)
+                                      str(max_seconds), *self.paths], stdout=subprocess.PIPE, text=True)
+        self.ms: dict[str, list[float]] = {p: [] for p in self.paths}
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        Probe.running.append(self)
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            path, ms = line.split()
+            self.ms[path].append(float(ms))
+
+    def count(self) -> int:
+        return len(self.ms[self.paths[0]])
 
     def stop(self) -> dict[str, list[float]]:
         self.stop_file.touch()
-        out, _ = self.proc.communicate(timeout=60)
-        return json.loads(out)
+        self.proc.wait(timeout=60)
+        self._reader.join(timeout=10)
+        return self.ms
+
+
+def quiet_p99(srv: ServerProcess, samples: int = 150) -> float:
+    """/healthz p99 of the idle server; when the machine is too loaded for it to be under 50 ms, no latency bound
+    can be checked, and the test is skipped (saying so) rather than failed."""
+    probe = Probe(srv)
+    deadline = time.monotonic() + 30
+    while probe.count() < samples and time.monotonic() < deadline:
+        time.sleep(0.05)
+    value = p99(probe.stop()["/healthz"])
+    if value > P99_MS / 2:
+        pytest.skip(f"the machine is too loaded to measure latency: idle /healthz p99 {value:.0f} ms")
+    return value
+
+
+def run_until(probe: Probe, samples: int, at_least: float, at_most: float, step=None) -> None:
+    """Call `step()` (or sleep) until the probe has `samples` samples and `at_least` seconds passed."""
+    start = time.monotonic()
+    while time.monotonic() - start < at_most and (probe.count() < samples or time.monotonic() - start < at_least):
+        step() if step else time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def no_probe_left():
+    """A test that fails mid-way leaves no probe process behind."""
+    yield
+    while Probe.running:
+        p = Probe.running.pop()
+        if p.proc.poll() is None:
+            p.proc.kill()
+            p.proc.communicate()
 
 
 def p99(ms: list[float]) -> float:
@@ -55,10 +104,11 @@ def p99(ms: list[float]) -> float:
     return s[max(0, math.ceil(0.99 * len(s)) - 1)]
 
 
-def report(name: str, ms: list[float]) -> float:
+def report(name: str, ms: list[float], quiet: float) -> float:
     """p99 of the latencies, printed for the record (pytest -s shows it)."""
     value = p99(ms)
-    print(f"\n{name}: /healthz p99 {value:.1f} ms, median {sorted(ms)[len(ms) // 2]:.1f} ms over {len(ms)} requests")
+    print(f"\n{name}: /healthz p99 {value:.1f} ms, median {sorted(ms)[len(ms) // 2]:.1f} ms over {len(ms)} requests "
+          f"(idle server: p99 {quiet:.1f} ms)")
     return value
 
 
@@ -81,7 +131,8 @@ def _connect(port: int) -> socket.socket:
 
 def test_slowloris_is_cut_off_while_healthz_stays_fast(server):
     """150 sockets trickle header bytes, 150 send headers and one body byte of a promised 1000: every one is cut off
-    with a 408 once its deadline passes, and reopened, for 5 s (at most 3000 sockets in all)."""
+    with a 408 once its deadline passes, and reopened, for 5 s or more (at most 3000 sockets in all)."""
+    quiet = quiet_p99(server)
     fds_before = open_fds(server.proc.pid)
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
     body = (b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n"
@@ -101,8 +152,10 @@ def test_slowloris_is_cut_off_while_healthz_stays_fast(server):
     for _ in range(150):
         open_one("headers")
         open_one("body")
-    end, next_trickle = time.monotonic() + 5.0, 0.0
-    while time.monotonic() < end:
+    next_trickle = 0.0
+
+    def attack() -> None:
+        nonlocal next_trickle
         for key, _ in sel.select(timeout=0.05):
             kind, t0 = key.data
             try:
@@ -122,12 +175,14 @@ def test_slowloris_is_cut_off_while_healthz_stays_fast(server):
                         key.fileobj.send(b"a")
                     except OSError:
                         pass
+
+    run_until(probe, 300, 5.0, 30.0, attack)
     ms = probe.stop()["/healthz"]
     for key in list(sel.get_map().values()):
         key.fileobj.close()
     sel.close()
 
-    assert report("slowloris (300 sockets)", ms) < P99_MS
+    assert report("slowloris (300 sockets)", ms, quiet) < P99_MS
     assert max(ms) < 1e9, "a /healthz request failed"
     for kind, deadline in (("headers", HEADER_TIMEOUT), ("body", BODY_TIMEOUT)):
         assert len(cut[kind]) >= 150, (kind, len(cut[kind]))  # every first-round socket was cut off
@@ -177,6 +232,7 @@ def test_sse_flood_on_a_job_with_megabytes_of_inline_data(server):
     spec = {"landscape": {"finite_sum": {"per_sample": "(w - x)**2", "data": {"x": x, "y": x}}}, "particles": 10,
             "steps": 10}
     assert len(json.dumps(spec)) > 2_900_000
+    quiet = quiet_p99(server)
     job = _insert_job(server, "running", spec)
     streams = []
     for _ in range(80):
@@ -185,7 +241,7 @@ def test_sse_flood_on_a_job_with_megabytes_of_inline_data(server):
         streams.append(s)
     time.sleep(0.5)
     probe = Probe(server, "/healthz", f"/v1/jobs/{job}")
-    time.sleep(4.0)
+    run_until(probe, 300, 4.0, 30.0)
     lat = probe.stop()
     assert httpx.delete(f"{server.url}/v1/jobs/{job}", timeout=10).status_code == 200
     ended = 0
@@ -198,7 +254,7 @@ def test_sse_flood_on_a_job_with_megabytes_of_inline_data(server):
             data += chunk
         ended += b"event: status" in data and b'"cancelled"' in data and b"event: progress" in data
         s.close()
-    assert report("SSE flood (80 streams, 3 MB spec)", lat["/healthz"]) < P99_MS
+    assert report("SSE flood (80 streams, 3 MB spec)", lat["/healthz"], quiet) < P99_MS
     assert p99(lat[f"/v1/jobs/{job}"]) < P99_MS, p99(lat[f"/v1/jobs/{job}"])
     assert ended == 80
 
@@ -219,6 +275,7 @@ def test_large_table_streams_off_the_event_loop(server):
               "histograms": {"final": final, "snapshots": snapshots}}
     text = json.dumps(result)
     job = _insert_job(server, "succeeded", {"steps": 100}, text)
+    quiet = quiet_p99(server)
     rss_before = peak_rss_mb(server.proc.pid)
     probe = Probe(server)
     row, k = b'{"which":', 8  # k: bytes of a row start that can sit before a chunk boundary
@@ -230,7 +287,7 @@ def test_large_table_streams_off_the_event_loop(server):
             tail, size = chunk[-k:], size + len(chunk)
     got = httpx.get(f"{server.url}/v1/jobs/{job}/result", timeout=120)
     ms = probe.stop()["/healthz"]
-    assert report(f"large table ({size / 1e6:.0f} MB of JSON)", ms) < P99_MS
+    assert report(f"large table ({size / 1e6:.0f} MB of JSON)", ms, quiet) < P99_MS
     assert rows == 8 * 250 * 250 and size == int(r.headers["content-length"])
     assert got.content == text.encode()
     assert peak_rss_mb(server.proc.pid) - rss_before < 150  # the API never held the table (nor the parsed result)

@@ -280,3 +280,16 @@ def test_table_sizes_are_known_before_building(snapshot_job):
     with pytest.raises(TableTooLarge):
         check_table_size("histogram", result, None, None, 119)
     check_table_size("histogram", result, None, None, 120)
+
+
+def test_render_pool_bounds_work_in_flight_with_503(tmp_path):
+    from sgdlab.api.problems import Problem
+    from sgdlab.api.render_pool import WAITING_PER_WORKER, RenderPool
+    pool = RenderPool(tmp_path / "jobs.sqlite3", 1, tmp_path / "tmp")
+    for _ in range(WAITING_PER_WORKER):
+        pool._acquire()
+    with pytest.raises(Problem) as refused:
+        pool._acquire()
+    assert refused.value.status == 503 and refused.value.headers["Retry-After"]
+    pool.release()
+    pool._acquire()

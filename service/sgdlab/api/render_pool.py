@@ -24,8 +24,9 @@ from ..jobs.store import read_result
 from .problems import Problem
 
 STREAM_CHUNK_BYTES = 1 << 20
-WAITING_PER_WORKER = 4
-"""Artifacts being built or downloaded per worker process; beyond, requests get a 503 with Retry-After."""
+WAITING_PER_WORKER = 16
+"""Artifacts being built (or waiting for a worker) or downloaded, per worker process; beyond, requests get a 503
+with Retry-After. A dashboard page asks for a handful of plots at once: they wait their turn."""
 
 
 def _result_or_gone(db_path: str, job_id: str) -> dict:
@@ -168,7 +169,14 @@ class RenderPool:
             f.result()
 
     def close(self) -> None:
+        """Stop the workers now (a render still running is abandoned: the server is shutting down)."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is None:
+            return
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
