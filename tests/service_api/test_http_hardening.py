@@ -293,3 +293,14 @@ def test_render_pool_bounds_work_in_flight_with_503(tmp_path):
     assert refused.value.status == 503 and refused.value.headers["Retry-After"]
     pool.release()
     pool._acquire()
+
+
+def test_integers_are_still_numbers_under_strict_types(client):
+    r = client.post("/v1/landscapes/analyze", json={"landscape": {"builtin": "double_well"}, "temperature": 1,
+                                                    "range": [[-2, 2]]})
+    assert r.status_code == 200, r.text
+    chain = client.post("/v1/markov-chains/analyze", json={"transition_matrix": [[0, 1], [1, 0]], "steps": 3})
+    assert chain.status_code == 200 and chain.json()["stationary"] == [0.5, 0.5]
+    job = client.post("/v1/jobs", json={**SMALL_JOB, "dynamics": {"lr": 1, "batch_size": 2}, "steps": 10,
+                                        "init": {"uniform": {"low": [-1], "high": [1]}}})
+    assert job.status_code == 202, job.text
