@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 
 def listening_line(host: str, port: int) -> str:
@@ -14,7 +18,7 @@ def listening_line(host: str, port: int) -> str:
     return f"listening on http://{shown}:{port} (dashboard /, API docs /docs)"
 
 
-def serve(settings) -> None:
+def serve(settings: "Settings") -> None:
     """Run the service with the connection guard: read timeouts, a connection cap, rate-limited accept errors."""
     import uvicorn
 
