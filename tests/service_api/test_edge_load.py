@@ -299,3 +299,30 @@ def test_large_table_streams_off_the_event_loop(server):
 def test_serve_prints_where_it_listens(server):
     log = server.log_path.read_text()
     assert f"listening on http://127.0.0.1:{server.port} (dashboard /, API docs /docs)" in log
+
+
+def test_a_request_in_flight_at_shutdown_gets_503(tmp_path):
+    """SIGTERM while a large table is being built: past the grace period the request is answered 503, not 500."""
+    srv = ServerProcess(tmp_path, env={"SGDLAB_SHUTDOWN_GRACE": "0.5"}, workers=1).start()
+    try:
+        rng = np.random.default_rng(2)
+        result = {"spec": {"steps": 100}, "landscape": {"dim": 2, "minima": []},
+                  "histograms": {"final": _histogram(rng, 250, None),
+                                 "snapshots": [_histogram(rng, 250, s) for s in range(10, 80, 10)]}}
+        job = _insert_job(srv, "succeeded", {"steps": 100}, json.dumps(result))
+        answer = {}
+
+        def fetch():
+            answer["r"] = httpx.get(f"{srv.url}/v1/jobs/{job}/tables/histogram", timeout=120)
+
+        t = threading.Thread(target=fetch)
+        t.start()
+        time.sleep(1.0)  # the table is being built in the render pool
+        srv.proc.terminate()
+        t.join(timeout=60)
+        r = answer["r"]
+        assert r.status_code == 503, (r.status_code, r.text[:200])
+        assert r.json()["type"].endswith("shutting-down") and r.headers["retry-after"]
+        srv.proc.wait(timeout=30)
+    finally:
+        srv.kill("term")
