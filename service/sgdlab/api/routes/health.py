@@ -16,8 +16,8 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz():
-    """Liveness: the process answers."""
+async def healthz():
+    """Liveness: the process answers (on the event loop itself: it never waits for a worker thread)."""
     return {"status": "ok"}
 
 
