@@ -31,7 +31,7 @@ def serve(settings: "Settings") -> None:
                                                  max_connections))
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
                             http=protocol, timeout_keep_alive=settings.http_keep_alive_timeout,
-                            limit_concurrency=max_connections, timeout_graceful_shutdown=settings.shutdown_grace)
+                            timeout_graceful_shutdown=settings.shutdown_grace)
 
     class Server(uvicorn.Server):
         async def startup(self, sockets=None) -> None:

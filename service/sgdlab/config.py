@@ -35,8 +35,8 @@ class Settings(BaseSettings):
                                        "the connection is closed)")
     http_body_timeout: float = Field(30, gt=0, description="seconds to receive a request's body after its headers "
                                      "(408: a Content-Length larger than the body sent is cut off)")
-    http_max_connections: int = Field(1000, ge=1, description="open connections (beyond: closed at once; at the "
-                                       "limit, requests get 503); capped below the process's file limit")
+    http_max_connections: int = Field(1000, ge=1, description="open connections (one more is closed at once); "
+                                       "capped below the process's file limit")
     shutdown_grace: float = Field(5, ge=0, description="seconds requests in flight get to finish on shutdown "
                                   "(then 503)")
     table_workers: int = Field(2, ge=1, description="processes that build tables, Vega specs and plots of results "
