@@ -313,7 +313,7 @@ def test_a_request_in_flight_at_shutdown_gets_503(tmp_path):
         rng = np.random.default_rng(2)
         result = {"spec": {"steps": 100}, "landscape": {"dim": 2, "minima": []},
                   "histograms": {"final": _histogram(rng, 250, None),
-                                 "snapshots": [_histogram(rng, 250, s) for s in range(10, 80, 10)]}}
+                                 "snapshots": [_histogram(rng, 250, s) for s in range(10, 40, 10)]}}
         job = _insert_job(srv, "succeeded", {"steps": 100}, json.dumps(result))
         answer = {}
 
