@@ -1,6 +1,6 @@
 """Typed request documents (job, landscape, schedule, dynamics, init, observe) and the `simulation` builders.
 
-These models only shape the JSON the service expects (API.md); the service is the one validator, so the
+These models only shape the JSON the service expects (docs/API.md); the service is the one validator, so the
 models stay lenient (extra fields pass through) and do not repeat its bounds. Only fields that were set are
 sent, so the service's own defaults apply to everything left out.
 """

@@ -15,6 +15,7 @@ from ..jobs.executors import Executor, make_executor
 from ..jobs.store import JobStore
 from ..logging_json import configure_logging
 from ..metrics import Metrics
+from .docs_pages import install_docs_pages
 from .middleware import BodyGuard, HttpMetrics, LoneSurrogates, ShutdownAnswers503
 from .openapi_doc import install_openapi
 from .problems import install_problem_handlers
@@ -25,7 +26,7 @@ log = logging.getLogger("sgdlab.api")
 
 DESCRIPTION = """Where SGD goes on a non-convex loss: queue vectorised simulations of many SGD particles and get
 histograms, basin occupation, exit-time estimates and Gibbs fits (beta = 2B/lr). Errors are RFC 9457 problem
-documents. See the project README for a walk-through."""
+documents. The full contract is docs/API.md in the repository; see the project README for a walk-through."""
 
 
 @dataclass
@@ -65,9 +66,11 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
                 ex.close()
             store.close()
 
-    app = FastAPI(title="sgdlab", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="sgdlab", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     install_problem_handlers(app)
     install_openapi(app)
+    install_docs_pages(app)
     for r in (health.router, analysis.router, jobs.router, artifacts.router):
         app.include_router(r)
     try:

@@ -7,8 +7,10 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..spec.base import Pair, StrictModel
+from ..spec.dynamics import DynamicsSpec
 from ..spec.landscape import LandscapeSpec
 from ..spec.observe import BasinPairSpec
+from .result_models import Committor, LandscapeBlock, ResultBlocks, Theory
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -43,7 +45,7 @@ class JobSummary(BaseModel):
 
 
 class JobStatus(BaseModel):
-    """The job status document (API.md)."""
+    """The job status document (docs/API.md)."""
 
     id: str
     kind: Literal["simulation", "density_evolution"]
@@ -55,6 +57,8 @@ class JobStatus(BaseModel):
     error: Optional[dict[str, Any]]
     links: Links
     summary: Optional[JobSummary] = None
+    warnings: Optional[list[dict[str, Any]]] = Field(None, description="202 of POST /v1/jobs: what the theory "
+                                                     "will not cover (unstable_lr, large_lr, schedule, no_minimum)")
 
 
 class JobList(BaseModel):
@@ -64,10 +68,9 @@ class JobList(BaseModel):
     next_cursor: Optional[str]
 
 
-class JobResult(BaseModel):
-    """A finished job's result document (see API.md for its blocks)."""
+class JobResult(ResultBlocks):
+    """A finished job's result document (docs/API.md "Result document"; blocks in result_models.py)."""
 
-    model_config = ConfigDict(extra="allow")
     job_id: Optional[str]
     kind: str = "simulation"
     seed: int
@@ -109,12 +112,17 @@ class AnalyzeRequest(StrictModel):
     batch_size: Optional[int] = Field(None, ge=1)
     range: Optional[list[Pair]] = Field(None, description="analysis and quadrature box")
     committor: Optional[CommitterSpec] = Field(None, description="also the committor between two minima")
+    dynamics: Optional[DynamicsSpec] = Field(None, description="as in a job, in place of temperature/lr/batch_size: "
+                                             "the theory of that dynamics' own noise (a constant lr)")
 
 
 class AnalyzeResponse(BaseModel):
+    """POST /v1/landscapes/analyze: the landscape block, its theory at the given temperature, the committor."""
+
     model_config = ConfigDict(extra="allow")
-    landscape: dict[str, Any]
-    theory: Optional[dict[str, Any]]
+    landscape: LandscapeBlock
+    theory: Optional[Theory] = Field(..., description="null without a temperature (or lr)")
+    committor: Optional[Committor] = Field(None, description="when asked with `committor`")
 
 
 class MarkovRequest(StrictModel):

@@ -50,6 +50,13 @@ def validate_job(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> None:
     make_work(spec, limits)
 
 
+def submission_warnings(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> list[dict]:
+    """What the theory will not cover, known before the job runs (the `warnings` of the 202 response)."""
+    from ..core.simulation.plan import analysis_of
+    from ..theory.validity import step_size_warnings
+    return step_size_warnings(spec.dynamics, spec.steps, analysis_of(spec.landscape, limits))
+
+
 def make_work(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> JobWork:
     """The executor-ready work of a job request."""
     if spec.kind == "simulation":

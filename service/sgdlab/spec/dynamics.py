@@ -11,7 +11,7 @@ from .schedule import ScheduleSpec
 
 
 class DynamicsSpec(StrictModel):
-    """How particles move: w <- w - lr grad L(w) + noise (see API.md)."""
+    """How particles move: w <- w - lr grad L(w) + noise (see docs/API.md)."""
 
     method: Literal["langevin", "minibatch_sgd", "gradient_descent"] = "langevin"
     lr: Union[Annotated[float, Field(gt=0)], ScheduleSpec] = Field(0.01, description="a positive number or a SCHEDULE")

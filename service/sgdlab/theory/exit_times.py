@@ -1,6 +1,6 @@
 """Exit times: censored exponential estimates, Kaplan-Meier, Eyring-Kramers and exact mean first passage times.
 
-All times are in steps of the chain (continuous time / lr), as API.md requires.
+All times are in steps of the chain (continuous time / lr), as docs/API.md requires.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def _thin(steps: np.ndarray, prob: np.ndarray, points: int = SURVIVAL_POINTS) ->
 
 def exit_time_summary(times: np.ndarray, escaped: np.ndarray, horizon: float, from_: int, to: int,
                       kramers: float | None = None, exact: float | None = None) -> dict[str, Any]:
-    """API.md's result.exit_times block from first-passage records (censored: nan or -1, exposure = horizon)."""
+    """docs/API.md's result.exit_times block from first-passage records (censored: nan or -1, exposure = horizon)."""
     t = np.asarray(times, dtype=float)
     esc = np.asarray(escaped, dtype=bool) & np.isfinite(t) & (t >= 0)
     exposure = np.where(esc, t, float(horizon))

@@ -204,7 +204,7 @@ def gibbs_comparison(landscape: Landscape, analysis: LandscapeAnalysis, edges: A
                      beta: float, basin_fractions_empirical: Sequence[float] | None = None,
                      lr: float | None = None, range: Sequence[Sequence[float]] | None = None,
                      grid_points: int | None = None) -> dict[str, Any]:
-    """API.md's result.gibbs block (plus `discrete_time_correction` when lr is known, and basin-level TV).
+    """docs/API.md's result.gibbs block (plus `discrete_time_correction` when lr is known, and basin-level TV).
 
     `grid_points` is the quadrature grid of the basin fractions (default: gibbs_basin_fractions' own)."""
     fractions = gibbs_basin_fractions(landscape, analysis, beta, range, grid_points)

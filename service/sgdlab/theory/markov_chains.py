@@ -1,6 +1,6 @@
 """Finite Markov chains: classes, periods, stationary laws (GTH), evolution, mixing and mean first passage times.
 
-`analyze_markov_chain` answers POST /v1/markov-chains/analyze (see API.md). Conventions: P[i, j] is the
+`analyze_markov_chain` answers POST /v1/markov-chains/analyze (see docs/API.md). Conventions: P[i, j] is the
 probability of moving from state i to state j (rows sum to 1); laws are row vectors, pi_{t+1} = P^T pi_t.
 """
 

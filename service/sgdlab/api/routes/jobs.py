@@ -12,20 +12,20 @@ from fastapi.responses import StreamingResponse
 
 from ...jobs.store import ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_result_bytes, spec_hash
 from ...jobs.summary import spec_summary
-from ...jobs.work import validate_job
+from ...jobs.work import submission_warnings, validate_job
 from ...spec import JobRequest
 from ..deps import finished_job, owned_job, principal, state
-from ..models import JobList, JobResult, JobStatus, JobStatusName, ProblemDocument
+from ..models import JobList, JobResult, JobStatus, JobStatusName
+from ..openapi_doc import problem_responses
 from ..problems import Problem
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER: a larger cursor is not one this service issued
 PROGRESS_DIGITS = 4  # SSE progress values are rounded to this many decimals
-ERRORS = {k: {"model": ProblemDocument} for k in (401, 404, 409, 413, 415, 422, 429)}
 
 
 def status_document(rec: JobStatusRecord) -> dict:
-    """The job status document of API.md."""
+    """The job status document of docs/API.md."""
     base = f"/v1/jobs/{rec.id}"
     return {"id": rec.id, "kind": rec.kind, "status": rec.status, "progress": float(rec.progress),
             "created_at": rec.created_at, "started_at": rec.started_at, "finished_at": rec.finished_at,
@@ -33,7 +33,8 @@ def status_document(rec: JobStatusRecord) -> dict:
             "summary": spec_summary(rec.kind, rec.spec)}
 
 
-@router.post("", status_code=202, response_model=JobStatus, responses={**ERRORS, 200: {"model": JobStatus}})
+@router.post("", status_code=202, response_model=JobStatus,
+             responses={**problem_responses(429), 200: {"model": JobStatus, "description": "Idempotency-Key replay"}})
 def submit_job(body: JobRequest, request: Request, response: Response, owner: str = Depends(principal),
                idempotency_key: Optional[str] = Header(None, max_length=200)):
     """Queue a simulation or density-evolution job (202 + Location); an Idempotency-Key replay answers 200."""
@@ -62,10 +63,10 @@ def submit_job(body: JobRequest, request: Request, response: Response, owner: st
         st.dispatcher.notify()
     else:
         response.status_code = 200
-    return status_document(rec)
+    return {**status_document(rec), "warnings": submission_warnings(body, limits)}
 
 
-@router.get("", response_model=JobList, responses=ERRORS)
+@router.get("", response_model=JobList, responses=problem_responses(422))
 def list_jobs(request: Request, owner: str = Depends(principal), status: Optional[JobStatusName] = None,
               limit: int = Query(50, ge=1, le=200), cursor: Optional[str] = Query(None, max_length=40)):
     """The caller's jobs, newest first, a page at a time."""
@@ -81,13 +82,13 @@ def list_jobs(request: Request, owner: str = Depends(principal), status: Optiona
     return {"items": [status_document(r) for r in page], "next_cursor": nxt}
 
 
-@router.get("/{job_id}", response_model=JobStatus, responses=ERRORS)
+@router.get("/{job_id}", response_model=JobStatus, responses=problem_responses(404))
 def get_job(job_id: str, request: Request, owner: str = Depends(principal)):
     """The job status document."""
     return status_document(owned_job(request, job_id, owner))
 
 
-@router.get("/{job_id}/result", response_model=JobResult, responses=ERRORS)
+@router.get("/{job_id}/result", response_model=JobResult, responses=problem_responses(404, 409))
 def get_result(job_id: str, request: Request, owner: str = Depends(principal)):
     """The result document of a succeeded job (409 while it is queued or running, or when it failed), streamed from
     the store in chunks."""
@@ -96,7 +97,7 @@ def get_result(job_id: str, request: Request, owner: str = Depends(principal)):
     return StreamingResponse(chunks, media_type="application/json")
 
 
-@router.delete("/{job_id}", response_model=JobStatus, responses=ERRORS)
+@router.delete("/{job_id}", response_model=JobStatus, responses=problem_responses(404, 409))
 def cancel_job(job_id: str, request: Request, owner: str = Depends(principal)):
     """Cancel a queued or running job (409 when it has already finished)."""
     st = state(request)
@@ -118,7 +119,7 @@ def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-@router.get("/{job_id}/events", responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}})
+@router.get("/{job_id}/events", responses={**problem_responses(404), 200: {"content": {"text/event-stream": {}}}})
 async def job_events(job_id: str, request: Request, owner: str = Depends(principal)):
     """Server-Sent Events: `progress` events while the job runs, then one `status` event, then the end."""
     st = state(request)
