@@ -19,6 +19,8 @@ class Limits(BaseModel):
     max_trace_points: int = Field(100_000, description="recorded points of loss traces and trajectories per series")
     max_trajectory_values: int = Field(2_000_000, description="numbers in the trajectories block (count x points x dim)")
     max_histogram_values: int = Field(5_000_000, description="histogram bins over final, time-average and snapshots")
+    max_table_rows: int = Field(2_000_000, description="rows of one table or Vega spec of a result (413 beyond, with "
+                                "a hint: ?which= or ?step= select part of a histogram table)")
     max_expression_chars: int = Field(2000, description="characters of a formula")
     max_expression_nodes: int = Field(400, description="syntax-tree nodes of a formula")
     max_expression_depth: int = Field(40, description="nesting depth of a formula")

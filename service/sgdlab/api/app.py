@@ -16,9 +16,10 @@ from ..jobs.store import JobStore
 from ..logging_json import configure_logging
 from ..metrics import Metrics
 from .docs_pages import install_docs_pages
-from .middleware import BodyGuard, HttpMetrics
+from .middleware import BodyGuard, HttpMetrics, LoneSurrogates, ShutdownAnswers503
 from .openapi_doc import install_openapi
 from .problems import install_problem_handlers
+from .render_pool import RenderPool
 from .routes import analysis, artifacts, health, jobs
 
 log = logging.getLogger("sgdlab.api")
@@ -37,6 +38,7 @@ class AppState:
     executor: Executor
     dispatcher: Dispatcher
     metrics: Metrics
+    renderer: RenderPool
 
 
 def create_app(settings: Settings | None = None, executor: Executor | None = None) -> FastAPI:
@@ -50,7 +52,8 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
         ex = executor or make_executor(settings)
         metrics = Metrics(store)
         dispatcher = Dispatcher(store, ex, settings, metrics)
-        app.state.sgdlab = AppState(settings, store, ex, dispatcher, metrics)
+        renderer = RenderPool(settings.db_path, settings.table_workers, settings.data_dir / "render-tmp")
+        app.state.sgdlab = AppState(settings, store, ex, dispatcher, metrics, renderer)
         app.state.metrics_holder.metrics = metrics
         dispatcher.start()
         log.info("sgdlab ready", extra={"executor": settings.executor_kind, "data_dir": str(settings.data_dir)})
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
             yield
         finally:
             dispatcher.stop()
+            renderer.close()
             if executor is None:
                 ex.close()
             store.close()
@@ -86,6 +90,8 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
         def __getattr__(self, name):
             return getattr(app.state.metrics_holder.metrics, name)
 
+    app.add_middleware(LoneSurrogates)
     app.add_middleware(HttpMetrics, metrics=_LazyMetrics())
     app.add_middleware(BodyGuard, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(ShutdownAnswers503)
     return app

@@ -6,7 +6,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..spec.base import StrictModel
+from ..spec.base import Pair, StrictModel
 from ..spec.dynamics import DynamicsSpec
 from ..spec.landscape import LandscapeSpec
 from ..spec.observe import BasinPairSpec
@@ -110,7 +110,7 @@ class AnalyzeRequest(StrictModel):
     temperature: Optional[float] = Field(None, gt=0, description="T; or give lr and batch_size (T = lr/(2B))")
     lr: Optional[float] = Field(None, gt=0)
     batch_size: Optional[int] = Field(None, ge=1)
-    range: Optional[list[tuple[float, float]]] = Field(None, description="analysis and quadrature box")
+    range: Optional[list[Pair]] = Field(None, description="analysis and quadrature box")
     committor: Optional[CommitterSpec] = Field(None, description="also the committor between two minima")
     dynamics: Optional[DynamicsSpec] = Field(None, description="as in a job, in place of temperature/lr/batch_size: "
                                              "the theory of that dynamics' own noise (a constant lr)")

@@ -6,10 +6,10 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from .base import StrictModel
+from .base import Pair, StrictModel
 
 Number = float
-Range = list[tuple[float, float]]
+Range = list[Pair]
 
 
 class DataGeneratorSpec(StrictModel):

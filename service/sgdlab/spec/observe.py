@@ -6,7 +6,7 @@ from typing import Optional, Union
 
 from pydantic import Field
 
-from .base import StrictModel
+from .base import Pair, StrictModel
 
 
 class TimeAverageSpec(StrictModel):
@@ -16,7 +16,7 @@ class TimeAverageSpec(StrictModel):
 
 class HistogramSpec(StrictModel):
     bins: Union[int, list[int]] = Field(200, description="bins per axis, or one count per axis")
-    range: Optional[list[tuple[float, float]]] = Field(None, description="[[lo, hi], ...] per axis")
+    range: Optional[list[Pair]] = Field(None, description="[[lo, hi], ...] per axis")
     snapshots: list[int] = Field(default_factory=list, description="steps at which to record a histogram")
     time_average: Optional[TimeAverageSpec] = None
 
@@ -36,7 +36,7 @@ class ExitTimesSpec(BasinPairSpec):
 
 class ArrivalSpec(StrictModel):
     bins: Union[int, list[int]] = Field(40, description="cells per axis of the initial positions (first 2 coords)")
-    range: Optional[list[tuple[float, float]]] = Field(
+    range: Optional[list[Pair]] = Field(
         None, description="cell box; default the uniform init box, else the landscape's range")
 
 

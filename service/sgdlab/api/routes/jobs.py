@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Optional
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from ...jobs.store import ACTIVE, IdempotencyConflict, JobRecord, spec_hash
+from ...jobs.store import ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_result_bytes, spec_hash
 from ...jobs.summary import spec_summary
 from ...jobs.work import submission_warnings, validate_job
 from ...spec import JobRequest
-from ..deps import owned_job, principal, state
+from ..deps import finished_job, owned_job, principal, state
 from ..models import JobList, JobResult, JobStatus, JobStatusName
 from ..openapi_doc import problem_responses
 from ..problems import Problem
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER: a larger cursor is not one this service issued
+PROGRESS_DIGITS = 4  # SSE progress values are rounded to this many decimals
 
 
-def status_document(rec: JobRecord) -> dict:
+def status_document(rec: JobStatusRecord) -> dict:
     """The job status document of docs/API.md."""
     base = f"/v1/jobs/{rec.id}"
     return {"id": rec.id, "kind": rec.kind, "status": rec.status, "progress": float(rec.progress),
@@ -69,7 +72,7 @@ def list_jobs(request: Request, owner: str = Depends(principal), status: Optiona
     """The caller's jobs, newest first, a page at a time."""
     before = None
     if cursor is not None:
-        if not cursor.isdigit():
+        if not re.fullmatch(r"[0-9]{1,19}", cursor) or int(cursor) > MAX_SEQ:
             raise Problem(422, "Validation Error", "cursor: not a cursor this service issued", "validation",
                           errors=[{"field": "cursor", "message": "invalid cursor"}])
         before = int(cursor)
@@ -87,13 +90,11 @@ def get_job(job_id: str, request: Request, owner: str = Depends(principal)):
 
 @router.get("/{job_id}/result", response_model=JobResult, responses=problem_responses(404, 409))
 def get_result(job_id: str, request: Request, owner: str = Depends(principal)):
-    """The result document of a succeeded job (409 while it is queued or running, or when it failed)."""
-    owned = owned_job(request, job_id, owner)
-    if owned.status != "succeeded":
-        raise Problem(409, "Conflict", f"job {job_id} is {owned.status}; results exist once it has succeeded",
-                      "job-not-finished", job_status=owned.status, job_error=owned.error)
-    text = state(request).store.result_text(job_id)
-    return Response(text, media_type="application/json")
+    """The result document of a succeeded job (409 while it is queued or running, or when it failed), streamed from
+    the store in chunks."""
+    finished_job(request, job_id, owner)
+    chunks = iter_result_bytes(state(request).settings.db_path, job_id)
+    return StreamingResponse(chunks, media_type="application/json")
 
 
 @router.delete("/{job_id}", response_model=JobStatus, responses=problem_responses(404, 409))
@@ -105,7 +106,13 @@ def cancel_job(job_id: str, request: Request, owner: str = Depends(principal)):
         raise Problem(409, "Conflict", f"job {job_id} has already finished ({rec.status})", "job-finished",
                       job_status=rec.status)
     st.dispatcher.cancel(job_id)
-    return status_document(st.store.get(job_id))
+    return status_document(st.store.get_status(job_id))
+
+
+def progress_event(rec: JobStatusRecord) -> dict:
+    """The data of an SSE `progress` event: progress rounded to PROGRESS_DIGITS decimals (0.4879, not
+    0.48789999999999994)."""
+    return {"id": rec.id, "status": rec.status, "progress": round(float(rec.progress), PROGRESS_DIGITS)}
 
 
 def _sse(event: str, data: dict) -> str:
@@ -123,17 +130,20 @@ async def job_events(job_id: str, request: Request, owner: str = Depends(princip
         last = None
         beat = 0
         while True:
-            rec = await asyncio.to_thread(st.store.get, job_id)
+            try:  # the status only: an SSE poll never reads the job's spec, however large its inline data
+                rec = await asyncio.to_thread(st.store.poll_status, job_id)
+            except StoreClosed:
+                return
             if rec is None:
                 return
             if rec.finished:
-                yield _sse("status", status_document(rec))
+                yield _sse("status", status_document(await asyncio.to_thread(st.store.get_status, job_id)))
                 return
-            now = (rec.status, round(rec.progress, 4))
+            now = progress_event(rec)
             beat += 1
             if now != last or beat >= 30:
                 last, beat = now, 0
-                yield _sse("progress", {"id": rec.id, "status": rec.status, "progress": rec.progress})
+                yield _sse("progress", now)
             if await request.is_disconnected():
                 return
             await asyncio.sleep(interval)
