@@ -31,12 +31,16 @@ class GridCoordinate:
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
         if len(self.nodes) == 1:
-            x = self.nodes[0]
-            pos = (w[:, 0] - x[0]) * ((len(x) - 1) / (x[-1] - x[0]))     # the nodes are evenly spaced
-            i = np.clip(pos.astype(np.int64), 0, len(x) - 2)
-            frac = np.clip(pos - i, 0.0, 1.0)
-            v = self.values
-            return v[i] + frac * (v[i + 1] - v[i])
+            x, v = self.nodes[0], self.values
+            pos = w[:, 0] - x[0]                                # the nodes are evenly spaced
+            pos *= (len(x) - 1) / (x[-1] - x[0])
+            np.maximum(pos, 0.0, out=pos)
+            np.minimum(pos, len(x) - 1 - 1e-9, out=pos)         # nan stays nan and maps to node 0 below
+            i = pos.astype(np.intp)
+            np.maximum(i, 0, out=i)
+            pos -= i
+            lo = v[i]
+            return lo + pos * (v[i + 1] - lo)
         if self._interp is None:
             from scipy.interpolate import RegularGridInterpolator
             self._interp = RegularGridInterpolator(self.nodes, self.values)
