@@ -181,7 +181,11 @@ def finish_with_splitting(sp: SplittingPlan, shards: int, results: list, seconds
     """Merge the direct shards, attach the splitting records, and build the result document."""
     from sgdlab.core.simulation.merge import merge_shards
     from sgdlab.core.simulation.result import build_result
-    merged = merge_shards(sp.plan, results[:shards])
+    if shards:
+        merged = merge_shards(sp.plan, results[:shards])
+    else:       # nothing but exit times observed: no direct particles ran
+        merged = {"states": {"exit_times": {"times": np.empty(0, dtype=np.int64)}}, "observers": {},
+                  "diverged": 0, "particles": 0, "particle_steps": 0, "worker_seconds": 0.0}
     records = [r for task in results[shards:] for r in task]
     merged["splitting"] = {"records": records, "coordinate": sp.coordinate_name,
                            "regions": {"r_a": sp.regions.r_a, "r_sigma": sp.regions.r_sigma, "r_b": sp.regions.r_b}}
@@ -192,6 +196,11 @@ def finish_with_splitting(sp: SplittingPlan, shards: int, results: list, seconds
 def add_splitting(work, plan: SimulationPlan, limits: Limits):
     """The simulation's JobWork extended by the splitting tasks (after the shards) and their finisher."""
     sp = plan_splitting(plan, limits)
+    obs = plan.spec.observe
+    if obs.histogram is None and not obs.basins and obs.arrival is None and obs.loss_trace is None \
+            and obs.trajectories is None:
+        # only exit times are observed: the direct particles (particles x steps) would be spent for nothing
+        work = type(work)(tasks=[], weights=[], finish=work.finish, particle_steps=0)
     shards = len(work.tasks)
     total_reps = sum(sp.groups)
     share = 0.5 if shards else 1.0

@@ -85,4 +85,7 @@ def splitting_exit_times(direct: dict, splitting: dict) -> dict:
         "levels": [float(z) for z in reps[0]["levels"]],
         "reactive_paths": [p for r in reps[:2] for p in r["reactive_paths"]][:4],
     })
+    if out["truncated"]:
+        out["note"] = (f"{out['truncated']} replica excursions reached the `steps` bound and count as failures: "
+                       "the estimate is biased up; use more steps")
     return out
