@@ -203,3 +203,29 @@ def test_too_few_replicas_and_gradient_descent():
     with pytest.raises(SpecError) as err:
         validate_job(JobRequest.model_validate(req))
     assert err.value.field == "observe.exit_times.method"
+
+
+def test_minibatch_sgd_splitting_agrees_with_a_long_direct_run():
+    # l(w; x) = h (w^2 - 1)^2 + x w over 10 rows: the per-sample gradient noise is x - mean(x) (variance 1),
+    # so minibatch SGD (B = 1, with replacement) has T = lr / 2 and beta*dL ~ 5; both methods run that chain
+    z = np.linspace(-1, 1, 10)
+    x = 0.06 + z / z.std()
+    landscape = {"finite_sum": {"per_sample": "0.3*(w**2 - 1)**2 + x*w", "data": {"x": x.tolist()},
+                                "range": [[-2, 2]]}}
+    base = {"kind": "simulation", "landscape": landscape,
+            "dynamics": {"method": "minibatch_sgd", "lr": 0.1, "batch_size": 1},
+            "steps": 20_000, "init": {"point": [1.0]}}
+    direct_req = {**base, "particles": 1000, "seed": 5,
+                  "observe": {"histogram": None, "gibbs": False, "basins": False,
+                              "exit_times": {"from": 1, "to": 0}}}
+    w = make_work(JobRequest.model_validate(direct_req))
+    d = w.finish([fn(*args, None) for fn, args in w.tasks], 1.0, "d")["exit_times"]
+    assert d["escaped"] > 0.9 * d["particles"]
+    split_req = {**base, "particles": 200, "seed": 6,
+                 "observe": {"histogram": None, "gibbs": False, "basins": False,
+                             "exit_times": {"from": 1, "to": 0, "method": "splitting", "repetitions": 8}}}
+    w = make_work(JobRequest.model_validate(split_req))
+    e = w.finish([fn(*args, None) for fn, args in w.tasks], 1.0, "s")["exit_times"]
+    assert e["method"] == "splitting"
+    assert e["ci95"][0] < d["ci95"][1] and d["ci95"][0] < e["ci95"][1], (e["ci95"], d["ci95"])
+    assert e["mean_steps"] == pytest.approx(d["mean_steps"], rel=0.2)
