@@ -327,6 +327,7 @@ def run_repetitions(step: Stepper, xi: Coordinate, regions: Regions, n: int, max
              "direct_reached_b": c.reached_b, "direct_excursions": c.excursions,
              "probability": r.probability, "reactive_steps_weighted": r.reactive_steps_weighted,
              "iterations": r.iterations, "levels": r.levels, "killed": r.killed,
-             "truncated": r.truncated, "replicas": n, "cost_particle_steps": int(c.cost + r.cost),
+             "truncated": r.truncated, "replicas": n, "level_fraction": fraction,
+             "cost_particle_steps": int(c.cost + r.cost),
              "reactive_paths": [{"steps": e.steps, "path": thin_path(e.w)} for e in r.reactive]}
             for c, r in zip(cycles, results)]

@@ -26,6 +26,8 @@ from typing import Sequence
 import numpy as np
 from scipy.stats import t as student_t
 
+TIE_WARNING = 1.1   # killed replicas beyond this multiple of level_fraction * replicas: ties dominate
+
 
 def _tau(reps: Sequence[dict]) -> float:
     """The pooled cycle estimate of the mean first passage time (steps) from a list of repetition records."""
@@ -85,7 +87,16 @@ def splitting_exit_times(direct: dict, splitting: dict) -> dict:
         "levels": [float(z) for z in reps[0]["levels"]],
         "reactive_paths": [p for r in reps[:2] for p in r["reactive_paths"]][:4],
     })
+    notes = []
     if out["truncated"]:
-        out["note"] = (f"{out['truncated']} replica excursions reached the `steps` bound and count as failures: "
-                       "the estimate is biased up; use more steps")
+        notes.append(f"{out['truncated']} replica excursions reached the `steps` bound and count as failures: "
+                     "the estimate is biased up; use more steps")
+    killed = sum(sum(r["killed"]) for r in reps)
+    slots = sum(r["iterations"] * r["replicas"] * r["level_fraction"] for r in reps)
+    if slots and killed > TIE_WARNING * slots:
+        notes.append(f"replicas tie at the levels ({killed / slots:.2f} times the killed fraction asked): "
+                     "typical when lr * curvature is near 1 (branches fall straight back); the estimate stays "
+                     "unbiased but is heavy-tailed and the interval may be too narrow; use more replicas")
+    if notes:
+        out["note"] = "; ".join(notes)
     return out
