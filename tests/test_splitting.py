@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from sgdlab.core.errors import SpecError
+from sgdlab.core.errors import LimitExceeded, SpecError
 from sgdlab.core.rare_events.ams import Regions, run_repetitions
 from sgdlab.core.rare_events.mfpt_estimator import combine
 from sgdlab.core.simulation.plan import analysis_of, plan_simulation
@@ -206,6 +206,9 @@ def test_too_few_replicas_and_gradient_descent():
     with pytest.raises(SpecError) as err:
         validate_job(JobRequest.model_validate(tilted_job(10, particles=5, repetitions=4)))
     assert err.value.field == "particles"
+    with pytest.raises(LimitExceeded) as err:
+        validate_job(JobRequest.model_validate(tilted_job(10, particles=200_000, repetitions=4, steps=100)))
+    assert err.value.field == "particles" and err.value.limit == "max_splitting_particles"
     req = tilted_job(10, particles=100, repetitions=4)
     req["dynamics"] = {"method": "gradient_descent", "lr": 0.01}
     with pytest.raises(SpecError) as err:

@@ -135,6 +135,8 @@ def plan_splitting(plan: SimulationPlan, limits: Limits) -> SplittingPlan:
     if spec.particles < limits.min_splitting_particles:
         raise SpecError(f"splitting needs at least {limits.min_splitting_particles} replicas (particles); "
                         f"got {spec.particles}", "particles")
+    if spec.particles > limits.max_splitting_particles:
+        raise LimitExceeded("particles", "max_splitting_particles", limits.max_splitting_particles, spec.particles)
     if e.repetitions > limits.max_splitting_repetitions:
         raise LimitExceeded(f"{FIELD}.repetitions", "max_splitting_repetitions", limits.max_splitting_repetitions,
                             e.repetitions)

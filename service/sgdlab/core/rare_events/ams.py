@@ -51,14 +51,17 @@ class Regions:
     r_b: float
 
     def in_a(self, w: np.ndarray) -> np.ndarray:
+        """Rows of w inside A."""
         d = w - self.a
         return np.einsum("nd,nd->n", d, d) <= self.r_a ** 2
 
     def out_sigma(self, w: np.ndarray) -> np.ndarray:
+        """Rows of w on or beyond Sigma."""
         d = w - self.a
         return np.einsum("nd,nd->n", d, d) >= self.r_sigma ** 2
 
     def in_b(self, w: np.ndarray) -> np.ndarray:
+        """Rows of w inside B (strictly, as the direct first-passage observer)."""
         d = w - self.b
         return np.einsum("nd,nd->n", d, d) < self.r_b ** 2     # callers silence the nan warnings
 
@@ -73,10 +76,12 @@ class Excursion:
 
     @property
     def steps(self) -> int:
+        """Steps from the excursion's start."""
         return len(self.xi) - 1
 
     @property
     def score(self) -> float:
+        """The AMS score: the maximum of xi along the path, +inf if the path reached B."""
         return math.inf if self.outcome == REACHED_B else float(self.xi.max())
 
 
