@@ -102,6 +102,7 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
         summary["radius"] = plan.exit_radius
         summary["not_tracked"] = int(all_times.size - times.size)   # particles that did not start in `from`
         out["exit_times"] = summary
+        summary["method"] = "direct"
         if "splitting" in merged:       # rare-event run: the splitting estimate replaces the direct one
             from ..rare_events.mfpt_estimator import splitting_exit_times
             out["exit_times"] = splitting_exit_times(summary, merged["splitting"])
