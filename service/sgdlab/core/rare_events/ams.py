@@ -81,8 +81,12 @@ class Excursion:
 
     @property
     def score(self) -> float:
-        """The AMS score: the maximum of xi along the path, +inf if the path reached B."""
-        return math.inf if self.outcome == REACHED_B else float(self.xi.max())
+        """The AMS score: the maximum of xi along the path, +inf if the path reached B, -inf if it diverged
+        (so it is killed first and never branched from)."""
+        if self.outcome == REACHED_B:
+            return math.inf
+        top = float(self.xi.max())
+        return top if math.isfinite(top) and np.isfinite(self.w[-1]).all() else -math.inf
 
 
 def run_excursions(step: Stepper, xi: Coordinate, regions: Regions, starts: np.ndarray, max_steps: int,

@@ -88,6 +88,8 @@ def splitting_exit_times(direct: dict, splitting: dict) -> dict:
         "reactive_paths": [p for r in reps[:2] for p in r["reactive_paths"]][:4],
     })
     notes = []
+    if not est["transition_probability"] > 0:
+        notes.append("no replica reached the target: the coordinate may not lead there, or `steps` is too small")
     if out["truncated"]:
         notes.append(f"{out['truncated']} replica excursions reached the `steps` bound and count as failures: "
                      "the estimate is biased up; use more steps")
