@@ -125,7 +125,8 @@ def run_excursions(step: Stepper, xi: Coordinate, regions: Regions, starts: np.n
                 keep = ~done
                 active, wa = active[keep], wa[keep]
     idx = np.concatenate(rows)
-    order = np.argsort(idx, kind="stable")            # per replica, in time order
+    small = np.int16 if k <= np.iinfo(np.int16).max else np.int64      # 16-bit keys: NumPy's radix sort
+    order = np.argsort(idx.astype(small), kind="stable")                # per replica, in time order
     counts = np.bincount(idx, minlength=k)
     all_w = np.concatenate(pos)[order]
     all_xi = np.concatenate(xis)[order]
