@@ -35,6 +35,12 @@ class Limits(BaseModel):
     max_grid_points_1d: int = Field(5000, description="density evolution / exact MFPT grid points in 1-D")
     max_grid_points_2d: int = Field(300, description="density evolution / exact MFPT grid points per axis in 2-D")
     max_kernel_entries: int = Field(40_000_000, description="non-zeros of a density-evolution transition kernel")
+    min_splitting_particles: int = Field(20, description="fewest replicas of a splitting run (its `particles`)")
+    max_splitting_particles: int = Field(100_000, description="replicas of a splitting run (its `particles`)")
+    max_splitting_repetitions: int = Field(64, description="independent repetitions of a splitting run")
+    max_splitting_iterations: int = Field(20_000, description="AMS iterations of one splitting repetition")
+    max_splitting_path_values: float = Field(2e8, description="numbers held in replica paths by one splitting "
+                                             "task (it fails beyond)")
     max_queue: int = Field(1000, description="queued jobs in the whole service (429 beyond)")
     max_jobs_per_key: int = Field(200, description="queued or running jobs of one API key (429 beyond)")
     job_wall_seconds: float = Field(3600, description="wall time of one job; it fails beyond")

@@ -81,10 +81,13 @@ def test_linear_scaling_rule(live_server):
 def test_escape_times_follow_arrhenius_and_theory(live_server):
     out = run_example("03_escape_times.py", live_server)
     assert out["slopes"]["measured"] == pytest.approx(1.0, abs=0.15)
+    assert max(r["beta_barrier"] for r in out["rows"] if r["method"] == "splitting") >= 30
     for r in out["rows"]:
         assert r["ci95"][0] < r["mean_steps"] < r["ci95"][1]
         assert math.isclose(r["mean_steps"], r["exact_steps"], rel_tol=0.2)
         assert math.isclose(r["mean_steps"], r["kramers_steps"], rel_tol=0.3)
+    coldest = max(out["rows"], key=lambda r: r["beta_barrier"])
+    assert coldest["cost_particle_steps"] < 1e-4 * coldest["exact_steps"]     # far cheaper than one direct escape
 
 
 def test_schedules_escape_bad_minima(live_server):

@@ -95,6 +95,10 @@ class ExitTimesObs(RequestModel):
     from_: int = Field(0, alias="from")
     to: int = 1
     radius: Optional[float] = None
+    method: Optional[str] = None                # "direct" | "splitting" | "auto"
+    coordinate: Optional[Union[str, dict[str, str]]] = None
+    repetitions: Optional[int] = None
+    level_fraction: Optional[float] = None
 
 
 class ArrivalObs(RequestModel):

@@ -136,6 +136,21 @@ class ResultWarning(Block):
     threshold: Optional[float] = None
 
 
+class SplittingRegions(Block):
+    """The sets of a splitting run: ball A around `from`, its boundary sphere Sigma, target ball B around `to`."""
+
+    r_a: float
+    r_sigma: float
+    r_b: float
+
+
+class ReactivePath(Block):
+    """One excursion that reached `to`, thinned to at most 200 points."""
+
+    steps: int
+    path: list[list[Optional[float]]]
+
+
 class ExitTimes(Block):
     """First passages from basin `from` to minimum `to`, in steps."""
 
@@ -156,6 +171,24 @@ class ExitTimes(Block):
     exponential_fit_test: Optional[str] = Field(None, description="the test used, or why none was run")
     exponential_fit_rejected: Optional[bool] = None
     warnings: list[ResultWarning] = Field(default_factory=list)
+    method: Optional[str] = Field(None, description="direct | splitting (adaptive multilevel splitting)")
+    transition_probability: Optional[float] = Field(None, description="splitting: P(reach `to` before returning "
+                                                    "to `from`) per excursion")
+    iterations: Optional[int] = Field(None, description="splitting: kill-and-branch iterations, all repetitions")
+    repetitions: Optional[int] = Field(None, description="splitting: independent repetitions behind ci95")
+    cost_particle_steps: Optional[int] = Field(None, description="splitting: steps taken by all replicas")
+    replicas: Optional[int] = None
+    truncated: Optional[int] = Field(None, description="splitting: excursions cut at `steps` (counted as failures)")
+    coordinate: Optional[Any] = Field(None, description="splitting: the reaction coordinate used")
+    transition_probability_stderr: Optional[float] = None
+    first_exit_steps: Optional[float] = Field(None, description="splitting: mean steps from `from` to Sigma")
+    loop_steps: Optional[float] = Field(None, description="splitting: mean steps of a failed loop Sigma -> A -> Sigma")
+    reactive_steps: Optional[float] = Field(None, description="splitting: mean steps of a reactive excursion")
+    regions: Optional[SplittingRegions] = None
+    levels: Optional[Numbers] = Field(None, description="splitting: levels of the first repetition")
+    reactive_paths: Optional[list[ReactivePath]] = Field(None, description="splitting: a few paths that reached `to`")
+    direct: Optional[dict[str, Any]] = Field(None, description="splitting: what the direct particles measured")
+    note: Optional[str] = None
     kramers_formula: Optional[str] = Field(None, description="which Kramers formula, for which noise")
     exact_method: Optional[str] = Field(None, description="how exact_steps was computed, for which noise")
     diverged: Optional[int] = Field(None, description="particles that started in `from` and diverged (excluded)")

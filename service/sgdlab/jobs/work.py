@@ -33,10 +33,12 @@ def finish_simulation(plan, results: list, seconds: float, job_id: str) -> dict:
 def _simulation_work(spec: JobRequest, limits: Limits) -> JobWork:
     plan = plan_simulation(spec, limits)
     total = max(spec.particles, 1)
-    return JobWork(tasks=[(run_shard, (plan, i)) for i in range(len(plan.shards))],
+    work = JobWork(tasks=[(run_shard, (plan, i)) for i in range(len(plan.shards))],
                    weights=[c / total for _, c in plan.shards],
                    finish=partial(finish_simulation, plan),
                    particle_steps=spec.particles * spec.steps)
+    from ..theory.splitting_plan import add_splitting, wants_splitting
+    return add_splitting(work, plan, limits) if wants_splitting(plan) else work
 
 
 def _density_work(spec: JobRequest, limits: Limits) -> JobWork:

@@ -165,6 +165,10 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
                                    moments_of(states["basins"]) if "basins" in states else None)
     if "exit_times" in states:
         out["exit_times"] = _exit_block(plan, land, model, states)
+        out["exit_times"]["method"] = "direct"
+        if "splitting" in merged:       # rare-event run: the splitting estimate replaces the direct one
+            from ..rare_events.mfpt_estimator import splitting_exit_times
+            out["exit_times"] = splitting_exit_times(out["exit_times"], merged["splitting"])
     if "loss_trace" in states:
         out["loss_trace"] = observers["loss_trace"].summarise(states["loss_trace"])
     if "trajectories" in states:
