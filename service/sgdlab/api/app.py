@@ -84,5 +84,6 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
             return getattr(app.state.metrics_holder.metrics, name)
 
     app.add_middleware(HttpMetrics, metrics=_LazyMetrics())
-    app.add_middleware(BodyGuard, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=settings.limits.max_body_bytes, route_limits={
+        "/v1/markov-chains/analyze": ("max_markov_body_bytes", settings.limits.max_markov_body_bytes)})
     return app
