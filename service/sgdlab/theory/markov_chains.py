@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 from scipy.sparse.csgraph import connected_components, shortest_path
+from threadpoolctl import threadpool_limits
 
 from sgdlab.core.errors import LimitExceeded, SpecError
 from sgdlab.limits import DEFAULT_LIMITS, Limits
@@ -34,6 +35,13 @@ GTH_BLOCK = 64
 
 SMALL_ABSORB = 48
 """Up to this many states `absorption_solve` eliminates row by row (tiny LAPACK calls cost more than that)."""
+
+def one_blas_thread() -> threadpool_limits:
+    """One BLAS thread for the chain analysis: GTH panels, ARPACK mat-vecs and the passage-time recursions
+    make thousands of small products, for which BLAS threads cost more than they give (three to five times
+    more on a busy two-core machine, where the service's workers already use every core)."""
+    return threadpool_limits(limits=1, user_api="blas")
+
 
 MFPT_COLUMN_SOLVES = 6
 """Above this many target columns the whole MFPT matrix (about 2.2 n^3 flops) is cheaper than column solves
@@ -384,13 +392,21 @@ def absorption_solve(Q: np.ndarray, R: np.ndarray, n_prob: int) -> np.ndarray:
     Q is the (m, m) block of transitions among the states being eliminated; the first `n_prob` columns of R are
     the transitions out of the block (every row of [Q, R[:, :n_prob]] sums to 1) and the other columns are
     non-negative costs. Then X[:, :n_prob] are the exit (entrance) probabilities and X[:, n_prob:] the expected
-    costs accumulated before leaving the block. The factors from `gth_factor` have a positive diagonal and
-    non-positive off-diagonal entries, so both triangular solves only add non-negative terms.
+    costs accumulated before leaving the block. Narrow R: the factors from `gth_factor` (positive diagonal,
+    non-positive off-diagonal entries, so both triangular solves only add non-negative terms). Wide R: the
+    first half is eliminated recursively into the censored second half (matrix products only).
     """
     R = np.asarray(R, dtype=float)
     m = Q.shape[0]
     if m <= SMALL_ABSORB:
         return _absorption_solve_small(Q, R, n_prob)
+    if 4 * R.shape[1] >= m:
+        # wide right-hand sides (the halves of `_hitting_times`): halve recursively, all in matrix products
+        h = m // 2
+        Y = absorption_solve(Q[:h, :h], np.hstack([Q[:h, h:], R[:h]]), n_prob + m - h)
+        to_second, out = Y[:, :m - h], Y[:, m - h:]
+        X2 = absorption_solve(Q[h:, h:] + Q[h:, :h] @ to_second, R[h:] + Q[h:, :h] @ out, n_prob)
+        return np.vstack([out + to_second @ X2, X2])
     F = gth_factor(Q, R[:, :n_prob].sum(axis=1))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         Y = solve_triangular(F, R, lower=True, check_finite=False)
@@ -428,7 +444,7 @@ def mean_first_passage_times(P: np.ndarray, pi: np.ndarray | None = None) -> np.
     A = np.asarray(P, dtype=float)
     n = A.shape[0]
     pi = gth_stationary(A) if pi is None else np.asarray(pi, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"), one_blas_thread():
         M = _hitting_times(A, np.ones(n))
         M[np.diag_indices(n)] = 1.0 / pi
     return M
@@ -443,7 +459,7 @@ def mean_first_passage_columns(P: np.ndarray, targets: Sequence[int], pi: np.nda
     if len(idx) > MFPT_COLUMN_SOLVES:
         return mean_first_passage_times(A, pi)[:, idx]
     out = np.zeros((n, len(idx)))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"), one_blas_thread():
         for c, j in enumerate(idx):
             rest = np.flatnonzero(np.arange(n) != j)
             if rest.size:
@@ -556,6 +572,13 @@ def analyze_markov_chain(P: Any, initial: Any = None, steps: int = 50, states: S
     transient state). `relaxation_time` is None when the spectral gap is 0. `mean_first_passage` is "auto"
     (the matrix when it has at most max_mfpt_values entries), True, False, or a list of target states.
     """
+    with one_blas_thread():
+        return _analyze_markov_chain(P, initial, steps, states, limits, mean_first_passage)
+
+
+def _analyze_markov_chain(P: Any, initial: Any, steps: int, states: Sequence[str] | None, limits: Limits,
+                          mean_first_passage: MfptRequest) -> dict[str, Any]:
+    """`analyze_markov_chain` itself (run with one BLAS thread)."""
     A = validate_transition_matrix(P, limits)
     n = A.shape[0]
     steps = validate_steps(steps, limits)
