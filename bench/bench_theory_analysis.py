@@ -13,7 +13,9 @@ from timing import best_of
 from sgdlab.core.landscapes.catalog import build_builtin
 from sgdlab.theory.committor import committor
 from sgdlab.theory.exit_times import exact_mfpt_steps, kramers_steps
+from sgdlab.theory.gibbs import gibbs_basin_fractions_estimate, gibbs_bin_probabilities
 from sgdlab.theory.landscape_analysis import analyze_landscape
+from sgdlab.theory.landscape_theory import landscape_theory
 
 
 def report(label: str, seconds: float, target: float) -> None:
@@ -26,6 +28,13 @@ def main() -> None:
     an = analyze_landscape(dw)
     pts = np.random.default_rng(0).normal(size=(1_000_000, 1))
     report("basin_of, 1-D, 10^6 points", best_of(lambda: an.basin_of(pts), 10), 0.050)
+    report("1-D analysis with theory (adaptive Gibbs quadrature, exits)",
+           best_of(lambda: landscape_theory(dw, 0.1, 0.01), 10), 0.050)
+    report("  of which Gibbs basin fractions (adaptive quadrature)",
+           best_of(lambda: gibbs_basin_fractions_estimate(dw, an, 10.0), 20), 0.050)
+    edges = np.linspace(-2, 2, 201)
+    report("  Gibbs bin masses, 200 bins (adaptive quadrature)",
+           best_of(lambda: gibbs_bin_probabilities(dw, edges, 10.0), 20), 0.050)
 
     mb = build_builtin("muller_brown", {"scale": 0.01})
     report("analyze_landscape, 2-D Mueller-Brown", best_of(lambda: analyze_landscape(mb), 3), 1.0)

@@ -16,6 +16,10 @@ NODES = 10
 _X, _W = np.polynomial.legendre.leggauss(NODES)
 MAX_ROUNDS = 60
 """Bisection rounds at most (an interval shrinks by 2^-60 of its group's length)."""
+ROUNDING = 64 * np.finfo(float).eps
+"""Relative rounding of exp(log f - shift) per unit of |shift| (a floor below which intervals are accepted)."""
+MAX_EVALUATIONS = 2_000_000
+"""Evaluations of log f at most in one call, whatever the caller allows (bounds time and memory)."""
 
 
 @dataclass
@@ -44,7 +48,8 @@ def integrate_groups(log_f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b
 
     `shift[g]` is subtracted from log_f inside group g (choose the group's maximum of log_f, so the integrand
     peaks near 1). An interval is accepted when its 10-point rule and the sum over its two halves agree within
-    rtol x (group total) x (its share of the group's length); otherwise its halves go to the next round. The
+    rtol x (group total) x (its share of the group's length), or rtol (or the rounding floor) of its own value;
+    otherwise its halves go to the next round. The
     reported error is the sum of |halves - whole| over the accepted intervals (and the whole of any left
     unfinished when `max_evaluations` runs out) relative to the group's integral.
     """
@@ -69,14 +74,19 @@ def integrate_groups(log_f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b
         diff = np.abs(halves - whole)
         total = accepted + np.bincount(group, weights=halves, minlength=n_groups)
         share = (b - a) / np.where(length[group] > 0, length[group], 1.0)
-        done = (diff <= rtol * total[group] * share) | (halves == 0) | ((b - a) <= 1e-15 * np.abs(mid))
+        # accurate for its share of the group, or to rtol of itself, or down to the rounding of exp(log f)
+        # (log f is known to ~eps |log f|, so f to ~eps |shift| relative: no rule can do better)
+        floor = np.maximum(rtol, ROUNDING * (1.0 + np.abs(shift[group]))) * np.abs(halves)
+        done = (diff <= np.maximum(rtol * total[group] * share, floor)) | (halves == 0) | \
+            ((b - a) <= 1e-15 * np.abs(mid))
         accepted += np.bincount(group[done], weights=halves[done], minlength=n_groups)
         error += np.bincount(group[done], weights=diff[done], minlength=n_groups)
         keep = ~done
         a, b, group = np.concatenate([a[keep], mid[keep]]), np.concatenate([mid[keep], b[keep]]), \
             np.concatenate([group[keep], group[keep]])
         whole = np.concatenate([left[keep], right[keep]])
-        if max_evaluations is not None and evaluations + 2 * NODES * len(a) > max_evaluations:
+        cap = MAX_EVALUATIONS if max_evaluations is None else min(max_evaluations, MAX_EVALUATIONS)
+        if evaluations + 2 * NODES * len(a) > cap:
             break
     if len(a):  # unfinished: count their best value and charge all of it as error
         accepted += np.bincount(group, weights=whole, minlength=n_groups)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core.landscapes.base import Landscape
 from .exit_times import exact_mfpt_steps, kramers_steps
-from .gibbs import gibbs_basin_fractions
+from .gibbs import gibbs_basin_fractions_estimate
 from .committor import committor
 from .landscape_analysis import LandscapeAnalysis, analyze_landscape
 
@@ -39,7 +39,9 @@ def landscape_theory(landscape: Landscape, temperature: float | None, lr: float 
         axes, q = committor(landscape, analysis, a, b, temperature, points, range)
         out["committor"] = {"from": a, "to": b, "grid": [ax.tolist() for ax in axes],
                             "q": np.asarray(q).reshape(-1).tolist(), "layout": "row-major"}
+    basins = gibbs_basin_fractions_estimate(landscape, analysis, 1.0 / temperature, range)
     out["theory"] = {"temperature": temperature, "beta": 1.0 / temperature, "lr": lr,
-                     "basin_fractions": gibbs_basin_fractions(landscape, analysis, 1.0 / temperature, range),
+                     "basin_fractions": basins.fractions,
+                     "quadrature_error": {"basin_fractions": basins.error, "basin_method": basins.method},
                      "exit_times": exits}
     return out
