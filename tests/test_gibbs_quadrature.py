@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy.integrate import quad
-from scipy.special import erf, logsumexp
+from scipy.special import logsumexp
 
 from sgdlab.core.landscapes.catalog import build_builtin
 from sgdlab.theory.adaptive_quadrature import integrate_groups
@@ -59,18 +59,6 @@ def test_three_wells_at_low_temperature_keep_relative_accuracy_of_a_1e_minus_40_
     want = quadpack_fractions(land, an, beta)
     assert f.min() < 1e-20  # a basin whose share underflows a fixed-reference grid sum's precision
     np.testing.assert_allclose(f, want, rtol=1e-10, atol=0)
-
-
-def test_bin_masses_of_a_quadratic_are_gaussian_cdf_differences_to_1e_12():
-    land = build_builtin("quadratic", {"curvature": 2.0, "center": 0.3})
-    edges = np.linspace(-1.5, 2.0, 36)
-    beta = 3.0
-    sd = 1 / np.sqrt(beta * 2.0)
-    cdf = 0.5 * (1 + erf((edges - 0.3) / (sd * np.sqrt(2))))
-    want = np.diff(cdf) / (cdf[-1] - cdf[0])
-    got = gibbs_bin_probabilities(land, edges, beta)
-    np.testing.assert_allclose(got.probabilities, want, rtol=1e-11, atol=1e-16)
-    assert got.error < 1e-12
 
 
 def test_bin_masses_of_a_tilted_quartic_match_quadpack_bin_by_bin():
