@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.landscapes.base import Landscape
-from .exit_times import exact_mfpt_steps, kramers_steps
+from .exit_times import exact_mfpt_with_reason, kramers_steps
 from .gibbs import gibbs_basin_fractions_estimate
 from .committor import committor
 from .landscape_analysis import LandscapeAnalysis, analyze_landscape
@@ -30,9 +30,11 @@ def landscape_theory(landscape: Landscape, temperature: float | None, lr: float 
     exits = []
     for b in analysis.barriers:
         k = kramers_steps(analysis, b.from_, b.to, temperature, unit)
-        x = exact_mfpt_steps(landscape, analysis, b.from_, b.to, temperature, unit, range=range)
+        x, why = exact_mfpt_with_reason(landscape, analysis, b.from_, b.to, temperature, unit, range=range)
         exits.append({"from": b.from_, "to": b.to, "barrier": b.height, "beta_barrier": b.height / temperature,
                       "kramers_steps": k if lr is not None else None, "exact_steps": x if lr is not None else None,
+                      "exact_unavailable_reason": why if x is None else None if lr is not None else
+                      "steps need lr: exact_time is the continuous time",
                       "kramers_time": None if k is None else k * unit, "exact_time": None if x is None else x * unit})
     if committor_between is not None:
         a, b, points = committor_between

@@ -93,12 +93,13 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
         all_times = states["exit_times"]["times"]
         times = all_times[all_times != NOT_TRACKED]
         kramers = exact = None
+        reason = "the temperature is 0: no noise, no passage"
         if T > 0:
             kramers = et.kramers_steps(plan.analysis, e.from_, e.to, T, lr_end)
             # on the analysis box (the landscape's own range), never the histogram's plotting range
-            exact = et.exact_mfpt_steps(land, plan.analysis, e.from_, e.to, T, lr_end, plan.exit_radius,
-                                        plan.analysis.range)
-        summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, kramers, exact)
+            exact, reason = et.exact_mfpt_with_reason(land, plan.analysis, e.from_, e.to, T, lr_end,
+                                                      plan.exit_radius, plan.analysis.range)
+        summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, kramers, exact, reason)
         summary["radius"] = plan.exit_radius
         summary["not_tracked"] = int(all_times.size - times.size)   # particles that did not start in `from`
         out["exit_times"] = summary
