@@ -301,3 +301,44 @@ def test_mfpt_request_modes_and_limits():
 def test_stationary_law_via_gth_agrees_with_kac_on_kmr():
     P = kmr_matrix_sequential(3, 1 / 3, 1e-14)
     assert_rel(1.0 / gth_stationary(P), np.diag(reference_mfpt(P, exact=True)))
+
+
+def test_markov_stationary_beyond_double_precision_is_a_clear_422_not_nan():
+    # irreducible, rows sum to 1, but pi_0 / pi_2 is below 1e-320 x 1e-300: not representable
+    P = [[2e-320, 1.0, 0.0], [6.666666666666667e-301, 1 / 3, 2 / 3], [0.0, 1e-320, 1.0]]
+    with pytest.raises(SpecError) as exc:
+        analyze_markov_chain(P, steps=1)
+    assert exc.value.field == "transition_matrix" and "double precision" in exc.value.message
+
+
+EXTREME = [0.0, 5e-324, 1e-320, 1e-300, 1e-200, 1e-100, 1e-16, 1e-12, 0.5, 1.0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda n: st.tuples(
+    st.lists(st.lists(st.sampled_from(EXTREME), min_size=n, max_size=n), min_size=n, max_size=n),
+    st.booleans(), st.booleans(), st.sampled_from(["auto", True, False, [0]]))))
+def test_markov_extreme_magnitudes_give_an_answer_or_a_spec_error(case):
+    # 14.9: any chain that passes validation is answered (finite laws, MFPT >= 1 or null with a note) or
+    # refused with a SpecError naming the field; never another exception
+    rows, normalise, sparse, mfpt = case
+    A = np.array(rows, dtype=float)
+    np.fill_diagonal(A, np.where(A.sum(axis=1) == 0, 1.0, np.diag(A)))
+    if normalise:
+        A = A / A.sum(axis=1, keepdims=True)
+    P = A.tolist()
+    if sparse:
+        r, c = np.nonzero(A)
+        P = {"sparse": {"n": len(A), "rows": r.tolist(), "cols": c.tolist(), "values": A[r, c].tolist()}}
+    try:
+        out = analyze_markov_chain(P, steps=2, mean_first_passage=mfpt)
+    except SpecError as exc:
+        assert exc.field
+        return
+    for law in out["stationary_distributions"]:
+        assert all(v is not None and v >= 0 for v in law) and sum(law) == pytest.approx(1.0, abs=1e-12)
+    M = out["mean_first_passage"]
+    if M is not None:
+        flat = [v for row in M for v in row]
+        assert all(v is None or v >= 1 - 1e-12 for v in flat)
+        assert all(v is not None for v in flat) or "double-precision" in out["mean_first_passage_note"]

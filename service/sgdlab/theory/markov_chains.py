@@ -596,7 +596,12 @@ def _analyze_markov_chain(P: Any, initial: Any, steps: int, states: Sequence[str
     stationary_laws = []
     for members in recurrent:
         law = np.zeros(n)
-        law[members] = gth_stationary(A[np.ix_(members, members)])
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            law[members] = gth_stationary(A[np.ix_(members, members)])
+        if not np.isfinite(law).all():
+            raise SpecError("the stationary law is not representable in double precision: its ratios exceed "
+                            f"1e308 in the recurrent class of state {int(members[0])} (transition probabilities "
+                            "near the smallest doubles)", "transition_matrix")
         stationary_laws.append(law)
     unique = stationary_laws[0] if len(stationary_laws) == 1 else None
     irreducible = len(classes) == 1
