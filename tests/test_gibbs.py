@@ -138,6 +138,9 @@ def test_gibbs_comparison_block(well):
     assert abs(out["beta_fit"] - beta) < 4 * out["beta_fit_stderr"]
     assert np.sum(np.array(out["density_theory"]) * np.diff(edges)) == pytest.approx(1.0)
     assert len(out["discrete_time_correction"]) == 2
+    q = out["quadrature_error"]
+    assert q["basin_method"] == q["bin_method"] == "adaptive_gauss_legendre"
+    assert q["basin_fractions"] < 1e-12 and q["bin_probabilities"] < 1e-12
     json.dumps(out)
 
 
