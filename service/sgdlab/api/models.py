@@ -164,5 +164,6 @@ class MarkovResponse(BaseModel):
     mean_first_passage: Optional[list[list[Optional[float]]]]
     mean_first_passage_columns: Optional[MfptColumns] = None
     mean_first_passage_note: Optional[str] = None
+    spectral_gap_note: Optional[str] = Field(None, description="why spectral_gap is null, when it is")
     cyclic_classes: list[list[list[int]]] = Field(
         default_factory=list, description="per recurrent class, its cyclic classes (one when aperiodic)")

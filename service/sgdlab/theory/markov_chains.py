@@ -30,6 +30,10 @@ ARPACK_MAX_RESTARTS = 50
 """ARPACK gives up after this many restarts (slowly mixing chains with clustered eigenvalues near 1), and the
 dense solver answers instead: O(n^3), several seconds at a thousand states."""
 
+DENSE_EIGEN_FALLBACK_MAX_STATES = 1000
+"""Above this many states a failed ARPACK run leaves the spectral gap unknown (null with a note) instead of an
+O(n^3) dense eigensolve (about 2 s at 1000 states, a minute at 3000)."""
+
 GTH_BLOCK = 64
 """States eliminated per block in the GTH elimination (one matrix product per block)."""
 
@@ -310,10 +314,11 @@ def gth_stationary_banded(P: Any, band: int | None = None) -> np.ndarray:
     return pi / pi.sum()
 
 
-def second_largest_modulus(P: np.ndarray) -> float:
+def second_largest_modulus(P: np.ndarray) -> float | None:
     """The second largest |eigenvalue| of P (0 for one state): dense up to DENSE_EIGEN_MAX_STATES, else ARPACK.
 
-    ARPACK (k=2, largest modulus, relative tolerance 1e-8) falls back to the dense solver if it fails.
+    ARPACK (k=2, largest modulus, relative tolerance 1e-8) falls back to the dense solver if it fails, up to
+    DENSE_EIGEN_FALLBACK_MAX_STATES states; above, None (unknown: the dense solver would take a minute).
     """
     n = P.shape[0]
     if n == 1:
@@ -331,6 +336,8 @@ def second_largest_modulus(P: np.ndarray) -> float:
         except (ArpackNoConvergence, ArpackError):
             moduli = None
     if moduli is None:
+        if n > DENSE_EIGEN_FALLBACK_MAX_STATES:
+            return None
         moduli = np.sort(np.abs(np.linalg.eigvals(P)))[::-1]
     return float(min(moduli[1], 1.0))
 
@@ -614,9 +621,12 @@ def _analyze_markov_chain(P: Any, initial: Any, steps: int, states: Sequence[str
     else:
         kl = tv = None
 
-    gap = 1.0 - second_largest_modulus(A)
-    gap = max(gap, 0.0)
-    relaxation = 1.0 / gap if gap > 1e-14 else None
+    lam2 = second_largest_modulus(A)
+    gap = max(1.0 - lam2, 0.0) if lam2 is not None else None
+    relaxation = 1.0 / gap if gap is not None and gap > 1e-14 else None
+    gap_note = None if gap is not None else (
+        f"unknown: ARPACK did not converge (eigenvalues clustered near the unit circle) and the dense "
+        f"eigensolver is not run above {DENSE_EIGEN_FALLBACK_MAX_STATES} states")
 
     return {
         "states": names,
@@ -632,7 +642,8 @@ def _analyze_markov_chain(P: Any, initial: Any, steps: int, states: Sequence[str
         "evolution": json_floats(evolution),
         "kl_to_stationary": kl,
         "total_variation": tv,
-        "spectral_gap": finite_or_none(gap),
+        "spectral_gap": finite_or_none(gap) if gap is not None else None,
+        "spectral_gap_note": gap_note,
         "relaxation_time": finite_or_none(relaxation) if relaxation is not None else None,
         **mfpt,
     }
