@@ -198,17 +198,13 @@ def _basin_fractions_1d(landscape: Landscape, analysis: LandscapeAnalysis, beta:
     return BasinFractions([float(v) for v in f], err, "adaptive_gauss_legendre")
 
 
-def _grid_fractions(landscape: Landscape, analysis: LandscapeAnalysis, beta: float, nodes: list[np.ndarray]
-                    ) -> np.ndarray:
-    """Rectangle-rule Gibbs mass of each basin on a tensor grid (basin_of labels), normalised."""
-    pts = mesh_points(nodes)
-    loss = np.asarray(landscape.loss(pts), dtype=float)
-    labels = analysis.basin_of(pts)
+def _grid_fractions(loss: np.ndarray, labels: np.ndarray, beta: float, k: int) -> np.ndarray:
+    """Rectangle-rule Gibbs mass of each of k basins from loss values and basin labels at grid nodes."""
     keep = np.isfinite(loss) & (labels >= 0)
     if not keep.any():
-        return np.zeros(len(analysis.minima))
+        return np.zeros(k)
     w = np.exp(-beta * (loss[keep] - loss[keep].min()))
-    mass = np.bincount(labels[keep], weights=w, minlength=len(analysis.minima))
+    mass = np.bincount(labels[keep], weights=w, minlength=k)
     return mass / mass.sum()
 
 
@@ -240,8 +236,14 @@ def gibbs_basin_fractions_estimate(landscape: Landscape, analysis: LandscapeAnal
     width = min(float(np.sqrt(1.0 / (beta * m.hessian_eigenvalues.max()))) for m in analysis.minima)
     if spacing > width:
         return laplace
-    fine = _grid_fractions(landscape, analysis, beta, nodes)
-    coarse = _grid_fractions(landscape, analysis, beta, [n[::2] for n in nodes])
+    pts = mesh_points(nodes)
+    shape = [len(n) for n in nodes]
+    loss = np.asarray(landscape.loss(pts), dtype=float).reshape(shape)
+    labels = np.asarray(analysis.basin_of(pts)).reshape(shape)
+    k = len(analysis.minima)
+    every_other = tuple(slice(None, None, 2) for _ in nodes)
+    fine = _grid_fractions(loss, labels, beta, k)
+    coarse = _grid_fractions(loss[every_other], labels[every_other], beta, k)
     # the labelled rectangle rule is first order at the basin boundaries: error(fine) ~ |fine - coarse|;
     # twice that is stated, to cover it when the two grids fall on the same side
     return BasinFractions([float(f) for f in fine], 2.0 * float(np.abs(fine - coarse).max()), "grid")
