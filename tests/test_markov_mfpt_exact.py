@@ -141,17 +141,18 @@ def test_nearly_decoupled_blocks_joined_by_1e_12():
 
 
 def test_blocked_factorisation_matches_reference_columns(monkeypatch):
-    # the blocked GTH factorisation (panels + one matrix product each) with tiny panels, so that a 40-state
-    # chain runs every branch that a 1000-state one does
+    # tiny thresholds, so that a 40-state chain runs every branch a 1000-state one does: the recursive halving
+    # (wide right-hand sides) and the blocked GTH factorisation with panels (target columns)
     from sgdlab.theory import markov_chains as mc
 
     monkeypatch.setattr(mc, "SMALL_ABSORB", 3)
     monkeypatch.setattr(mc, "GTH_BLOCK", 4)
     P = decoupled_blocks(np.random.default_rng(9), [18, 22], 1e-10)
-    M = mean_first_passage_times(P)
+    M = mean_first_passage_times(P)  # wide right-hand sides: recursive halving
+    columns = mean_first_passage_columns(P, [0, 21, len(P) - 1])  # narrow: gth_factor + triangular solves
     mpmath.mp.dps = 40
     n = len(P)
-    for j in (0, 21, n - 1):
+    for c, j in enumerate((0, 21, n - 1)):
         rest = [i for i in range(n) if i != j]
         A = mpmath.matrix(n - 1, n - 1)
         for a, i in enumerate(rest):
@@ -159,8 +160,9 @@ def test_blocked_factorisation_matches_reference_columns(monkeypatch):
             for b, k in enumerate(rest):
                 if k != i:
                     A[a, b] = -mpmath.mpf(float(P[i, k]))
-        col = mpmath.lu_solve(A, mpmath.matrix([1] * (n - 1)))
-        assert_rel(M[rest, j], np.array([float(x) for x in col]))
+        col = np.array([float(x) for x in mpmath.lu_solve(A, mpmath.matrix([1] * (n - 1)))])
+        assert_rel(M[rest, j], col)
+        assert_rel(columns[rest, c], col)
     assert M.max() > 1e10
 
 

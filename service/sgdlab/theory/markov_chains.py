@@ -444,7 +444,8 @@ def mean_first_passage_times(P: np.ndarray, pi: np.ndarray | None = None) -> np.
 
     Subtraction-free: recursive state reduction (`absorption_solve` on each half, then the censored halves),
     so every entry has a small relative error even when it spans many orders of magnitude (metastable chains,
-    bottlenecks of 1e-12). O(n^3): about 2.2 n^3 flops, nearly all in matrix products. The diagonal of P is
+    bottlenecks of 1e-12). O(n^3) up to a log factor, nearly all in matrix products (about 8 times one
+    n x n product at 1000 states, bench/bench_theory_chains.py). The diagonal of P is
     never used (it is 1 minus the row's other entries). The return times are 1/pi_i (Kac), pi from GTH
     (`pi` when given, else computed); entries beyond double precision are inf.
     """
