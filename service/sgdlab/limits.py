@@ -28,7 +28,15 @@ class Limits(BaseModel):
     max_wells: int = Field(64, description="wells of a gaussian_wells landscape")
     max_data_rows: int = Field(100_000, description="rows of finite-sum data")
     max_data_columns: int = Field(32, description="columns of finite-sum data")
-    max_markov_states: int = Field(3000, description="states of a Markov chain")
+    max_markov_states: int = Field(3000, description="states of a Markov chain (the sparse format reaches it)")
+    max_markov_dense_states: int = Field(1000, description="states of a Markov chain sent as a dense list of rows "
+                                         "(its body must fit max_markov_body_bytes)")
+    max_markov_nonzeros: int = Field(1_000_000, description="entries of a Markov chain in the sparse format")
+    max_markov_body_bytes: int = Field(32 * 1024 * 1024, description="request body of POST /v1/markov-chains/"
+                                       "analyze (413 beyond): a compact dense chain of max_markov_dense_states "
+                                       "states, or max_markov_nonzeros sparse entries, fits")
+    max_mfpt_values: int = Field(1_000_000, description="mean first passage times in one response (states x "
+                                 "targets); 'auto' includes the whole matrix only within it")
     max_markov_steps: int = Field(10_000, description="evolution steps of a Markov chain")
     max_markov_evolution_values: int = Field(2_000_000, description="states x (steps + 1) numbers in a chain's "
                                              "evolution (response size)")

@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
 
     app.add_middleware(LoneSurrogates)
     app.add_middleware(HttpMetrics, metrics=_LazyMetrics())
-    app.add_middleware(BodyGuard, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=settings.limits.max_body_bytes, route_limits={
+        "/v1/markov-chains/analyze": ("max_markov_body_bytes", settings.limits.max_markov_body_bytes)})
     app.add_middleware(ShutdownAnswers503)
     return app

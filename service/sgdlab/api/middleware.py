@@ -36,18 +36,20 @@ def replaying(body: bytes, receive):
 class BodyGuard:
     """Refuse bodies over `max_bytes` (413) and non-JSON bodies on /v1 writes (415) before any handler reads them."""
 
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, route_limits: dict[str, tuple[str, int]] | None = None):
         self.app, self.max_bytes = app, max_bytes
+        self.route_limits = route_limits or {}  # path -> (limit name, bytes) replacing max_body_bytes there
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         path = scope.get("path", "")
-        too_big = Problem(413, "Payload Too Large", f"the request body exceeds max_body_bytes={self.max_bytes}",
-                          "payload-too-large", limit="max_body_bytes", limit_value=self.max_bytes)
+        limit_name, max_bytes = self.route_limits.get(path, ("max_body_bytes", self.max_bytes))
+        too_big = Problem(413, "Payload Too Large", f"the request body exceeds {limit_name}={max_bytes}",
+                          "payload-too-large", limit=limit_name, limit_value=max_bytes)
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+        if length is not None and length.isdigit() and int(length) > max_bytes:
             return await _send_problem(send, too_big, path)
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if path.startswith("/v1/") and ctype not in (b"application/json", b"application/problem+json") \
@@ -64,7 +66,7 @@ class BodyGuard:
                 return
             chunk = msg.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > max_bytes:
                 return await _send_problem(send, too_big, path)
             chunks.append(chunk)
             if not msg.get("more_body", False):

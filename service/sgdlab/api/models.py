@@ -125,13 +125,48 @@ class AnalyzeResponse(BaseModel):
     committor: Optional[Committor] = Field(None, description="when asked with `committor`")
 
 
+class SparseMatrix(StrictModel):
+    """A matrix as COO triplets: entry (rows[k], cols[k]) is values[k]; absent entries are 0, none repeated."""
+
+    n: int = Field(..., ge=1, description="number of states")
+    rows: list[int]
+    cols: list[int]
+    values: list[float]
+
+
+class SparseTransitionMatrix(StrictModel):
+    """{"sparse": {...}}: valid wherever a dense transition matrix is, and up to max_markov_states states."""
+
+    sparse: SparseMatrix
+
+
 class MarkovRequest(StrictModel):
     """POST /v1/markov-chains/analyze."""
 
-    transition_matrix: list[list[float]] = Field(..., min_length=1)
+    transition_matrix: Union[list[list[float]], SparseTransitionMatrix] = Field(
+        ..., description="a list of rows (up to max_markov_dense_states) or the sparse format")
     initial: Optional[list[float]] = None
     steps: int = Field(50, ge=0)
     states: Optional[list[str]] = None
+    mean_first_passage: Union[Literal["auto"], bool, list[Union[int, str]]] = Field(
+        "auto", description='"auto" (the matrix when states^2 <= max_mfpt_values, else null with a note), '
+                            "true (the matrix, 422 above the limit), false, or target states (indices or names) "
+                            "for mean_first_passage_columns")
+
+    def transition_matrix_input(self) -> Any:
+        """The transition matrix as analyze_markov_chain takes it (rows, or {"sparse": {...}} without copies)."""
+        tm = self.transition_matrix
+        if isinstance(tm, SparseTransitionMatrix):
+            s = tm.sparse
+            return {"sparse": {"n": s.n, "rows": s.rows, "cols": s.cols, "values": s.values}}
+        return tm
+
+
+class MfptColumns(BaseModel):
+    """Mean first passage times into chosen targets: times[c][i] = expected steps from i to targets[c]."""
+
+    targets: list[int]
+    times: list[list[Optional[float]]]
 
 
 class MarkovResponse(BaseModel):
@@ -148,3 +183,8 @@ class MarkovResponse(BaseModel):
     spectral_gap: Optional[float]
     relaxation_time: Optional[float]
     mean_first_passage: Optional[list[list[Optional[float]]]]
+    mean_first_passage_columns: Optional[MfptColumns] = None
+    mean_first_passage_note: Optional[str] = None
+    spectral_gap_note: Optional[str] = Field(None, description="why spectral_gap is null, when it is")
+    cyclic_classes: list[list[list[int]]] = Field(
+        default_factory=list, description="per recurrent class, its cyclic classes (one when aperiodic)")

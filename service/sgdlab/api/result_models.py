@@ -106,6 +106,15 @@ class DiscreteTimeCorrection(Block):
     variance_discrete: Numbers
 
 
+class QuadratureError(Block):
+    """The error estimate of a Gibbs integral: basin fractions (and, in a job's gibbs block, bin masses)."""
+
+    basin_fractions: Optional[float] = Field(None, description="absolute error bound estimate; null: unknown")
+    basin_method: Optional[str] = Field(None, description="adaptive_gauss_legendre | grid | laplace")
+    bin_probabilities: Optional[float] = Field(None, description="largest absolute error of a bin probability")
+    bin_method: Optional[str] = Field(None, description="adaptive_gauss_legendre | midpoint")
+
+
 class Gibbs(Block):
     beta_theory: Optional[float] = None
     beta_fit: Optional[float] = None
@@ -120,6 +129,7 @@ class Gibbs(Block):
         None, description="per minimum, when lr is known")
     kl_stationary_vs_gibbs: Optional[float] = Field(None, description="density_evolution: KL(rho_inf || Gibbs)")
     total_variation_stationary_vs_gibbs: Optional[float] = None
+    quadrature_error: Optional[QuadratureError] = None
 
 
 class Survival(Block):
@@ -334,6 +344,7 @@ class TheoryExitTime(Block):
     exact_steps: Optional[float] = None
     kramers_time: Optional[float] = None
     exact_time: Optional[float] = None
+    exact_reason: Optional[str] = Field(None, description="why exact_steps is null")
 
 
 class Theory(Block):
@@ -343,6 +354,7 @@ class Theory(Block):
     beta: float
     lr: Optional[float] = None
     basin_fractions: Numbers = Field(..., description="Gibbs basin fractions")
+    quadrature_error: Optional[QuadratureError] = None
     exit_times: list[TheoryExitTime]
 
 

@@ -56,7 +56,9 @@ def exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseM
         out["kramers_steps"] = _finite(et.kramers_steps(analysis, from_, to, T, lr))
         out["kramers_formula"] = "eyring_kramers: 2pi/|lambda_s| sqrt(|det H_s|/det H_m) exp(dL/T), T = lr/(2B)"
         if exact:
-            out["exact_steps"] = _finite(et.exact_mfpt_steps(landscape, analysis, from_, to, T, lr, radius, range))
+            steps, out["exact_reason"] = et.exact_mfpt_with_reason(landscape, analysis, from_, to, T, lr, radius,
+                                                                    range)
+            out["exact_steps"] = _finite(steps)
         out["exact_method"] = ("quadrature_1d: double integral of exp(+-L/T)" if landscape.dim == 1 else
                                "sqra_grid_2d: backward equation on a grid" if landscape.dim == 2 else
                                "unavailable above 2-D")

@@ -7,8 +7,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.landscapes.base import Landscape
-from .exit_times import exact_mfpt_steps, kramers_steps
-from .gibbs import gibbs_basin_fractions
+from .exit_times import exact_mfpt_with_reason, kramers_steps
+from .gibbs import gibbs_basin_fractions_estimate
 from .committor import committor
 from .landscape_analysis import LandscapeAnalysis, analyze_landscape
 from .noise import NoiseModel, deepest_minimum, noise_block, scalar_temperature_at
@@ -35,17 +35,21 @@ def landscape_theory(landscape: Landscape, temperature: float | None, lr: float 
     exits = []
     for b in analysis.barriers:
         k = kramers_steps(analysis, b.from_, b.to, temperature, unit)
-        x = exact_mfpt_steps(landscape, analysis, b.from_, b.to, temperature, unit, range=range)
+        x, why = exact_mfpt_with_reason(landscape, analysis, b.from_, b.to, temperature, unit, range=range)
         exits.append({"from": b.from_, "to": b.to, "barrier": b.height, "beta_barrier": b.height / temperature,
                       "kramers_steps": k if lr is not None else None, "exact_steps": x if lr is not None else None,
+                      "exact_reason": why if x is None else None if lr is not None else
+                      "steps need lr: exact_time is the continuous time",
                       "kramers_time": None if k is None else k * unit, "exact_time": None if x is None else x * unit})
     if committor_between is not None:
         a, b, points = committor_between
         axes, q = committor(landscape, analysis, a, b, temperature, points, range)
         out["committor"] = {"from": a, "to": b, "grid": [ax.tolist() for ax in axes],
                             "q": np.asarray(q).reshape(-1).tolist(), "layout": "row-major"}
+    basins = gibbs_basin_fractions_estimate(landscape, analysis, 1.0 / temperature, range)
     out["theory"] = {"temperature": temperature, "beta": 1.0 / temperature, "lr": lr,
-                     "basin_fractions": gibbs_basin_fractions(landscape, analysis, 1.0 / temperature, range),
+                     "basin_fractions": basins.fractions,
+                     "quadrature_error": {"basin_fractions": basins.error, "basin_method": basins.method},
                      "exit_times": exits}
     return out
 

@@ -86,5 +86,5 @@ def _dynamics_model(body: AnalyzeRequest, land):
 @router.post("/markov-chains/analyze", response_model=MarkovResponse, responses=ERRORS)
 def analyze_chain(body: MarkovRequest, request: Request, owner: str = Depends(principal)):
     """Stationary law(s), classes, period, evolution with KL and TV series, spectral gap, mean first passage."""
-    return analyze_markov_chain(body.transition_matrix, body.initial, body.steps, body.states,
-                                limits=state(request).settings.limits)
+    return analyze_markov_chain(body.transition_matrix_input(), body.initial, body.steps, body.states,
+                                limits=state(request).settings.limits, mean_first_passage=body.mean_first_passage)

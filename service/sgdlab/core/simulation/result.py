@@ -89,20 +89,22 @@ def _exit_block(plan: SimulationPlan, land, model, states: dict) -> dict:
     all_times = states["exit_times"]["times"]
     times = all_times[(all_times != NOT_TRACKED) & (all_times != DIVERGED)]
     theory = exit_theory(land, plan.analysis, model, e.from_, e.to, plan.exit_radius, plan.analysis.range)
+    T = model.scale if model.kind != "none" else 0.0
+    # why a theory value is missing: the solver's own reason first, else the general one
+    why = unavailable_reasons(plan.analysis, land.dim, e.from_, e.to, T, theory["kramers_steps"],
+                              theory["exact_steps"])
+    for key, method in (("kramers_reason", "kramers_formula"), ("exact_reason", "exact_method")):
+        if key in why and model.state_dependent and str(theory[method] or "").startswith("unavailable"):
+            why[key] = theory[method]
     summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, theory["kramers_steps"],
-                                   theory["exact_steps"])
+                                   theory["exact_steps"], theory.get("exact_reason") or why.get("exact_reason"))
     summary["kramers_formula"], summary["exact_method"] = theory["kramers_formula"], theory["exact_method"]
     summary["radius"] = plan.exit_radius
     summary["not_tracked"] = int((all_times == NOT_TRACKED).sum())   # particles that did not start in `from`
     summary["diverged"] = int((all_times == DIVERGED).sum())         # started in `from`, diverged by the end
     summary.update(exponential_fit_test(np.where(times >= 0, times, spec.steps), times >= 0))
-    T = model.scale if model.kind != "none" else 0.0
-    reasons = unavailable_reasons(plan.analysis, land.dim, e.from_, e.to, T, summary["kramers_steps"],
-                                  summary["exact_steps"])
-    for key, method in (("kramers_reason", "kramers_formula"), ("exact_reason", "exact_method")):
-        if key in reasons and model.state_dependent and str(theory[method] or "").startswith("unavailable"):
-            reasons[key] = theory[method]          # the noise-aware theory already says why
-    summary.update(reasons)
+    if "kramers_reason" in why:
+        summary["kramers_reason"] = why["kramers_reason"]
     return summary
 
 
