@@ -23,6 +23,10 @@ class Limits(BaseModel):
     max_expression_nodes: int = Field(400, description="syntax-tree nodes of a formula")
     max_expression_depth: int = Field(40, description="nesting depth of a formula")
     max_exponent: float = Field(64, description="absolute value of a numeric exponent in a formula")
+    max_derivative_nodes: int = Field(200_000, description="nodes of all gradient and Hessian trees of a formula "
+                                      "(estimated before each derivative is taken)")
+    symbolic_seconds: float = Field(10, description="seconds of symbolic differentiation and compilation of a "
+                                    "formula")
     max_wells: int = Field(64, description="wells of a gaussian_wells landscape")
     max_data_rows: int = Field(100_000, description="rows of finite-sum data")
     max_data_columns: int = Field(32, description="columns of finite-sum data")

@@ -12,9 +12,10 @@ from ..spec import JobRequest
 from .executors import Executor, WallTimeExceeded
 from ..problem_documents import failure_problem
 from .store import JobStore
-from .work import make_work
+from .work import preparation
 
 log = logging.getLogger("sgdlab.dispatcher")
+ANALYSIS_PROGRESS = 0.02  # progress reported once the first phase (landscape analysis, planning) is done
 
 
 class Dispatcher:
@@ -95,10 +96,13 @@ class Dispatcher:
         status, result, error = "failed", None, None
         try:
             spec = JobRequest.model_validate(job.spec)
-            work = make_work(spec, self.settings.limits)
-            results = self.executor.run(work, job.id, on_progress, ev,
-                                        started + self.settings.limits.job_wall_seconds)
             deadline = started + self.settings.limits.job_wall_seconds
+            # phase 1 on a worker: build and analyse the landscape, plan the shards (never in the API process)
+            work = self.executor.run(preparation(spec, self.settings.limits), job.id,
+                                     lambda p: on_progress(ANALYSIS_PROGRESS * p), ev, deadline)[0]
+            results = self.executor.run(work, job.id,
+                                        lambda p: on_progress(ANALYSIS_PROGRESS + (1 - ANALYSIS_PROGRESS) * p),
+                                        ev, deadline)
             result = self.executor.call(work.finish, results, time.time() - started, job.id,
                                         timeout=max(1.0, deadline - time.time()))
             status = "succeeded"

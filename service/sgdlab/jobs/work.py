@@ -30,8 +30,8 @@ def finish_simulation(plan, results: list, seconds: float, job_id: str) -> dict:
     return build_result(plan, merge_shards(plan, results), job_id, seconds)
 
 
-def _simulation_work(spec: JobRequest, limits: Limits) -> JobWork:
-    plan = plan_simulation(spec, limits)
+def _simulation_work(spec: JobRequest, limits: Limits, analyse: bool | None) -> JobWork:
+    plan = plan_simulation(spec, limits, analyse)
     total = max(spec.particles, 1)
     return JobWork(tasks=[(run_shard, (plan, i)) for i in range(len(plan.shards))],
                    weights=[c / total for _, c in plan.shards],
@@ -39,21 +39,35 @@ def _simulation_work(spec: JobRequest, limits: Limits) -> JobWork:
                    particle_steps=spec.particles * spec.steps)
 
 
-def _density_work(spec: JobRequest, limits: Limits) -> JobWork:
+def _density_work(spec: JobRequest, limits: Limits, analyse: bool | None) -> JobWork:
     from ..theory.density_job import finish_density, plan_density, run_density
-    plan = plan_density(spec, limits)
+    plan = plan_density(spec, limits, analyse)
     return JobWork(tasks=[(run_density, (plan,))], weights=[1.0], finish=partial(finish_density, plan))
 
 
 def validate_job(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Everything a job would check before running, so that bad input is a 422 at submission."""
-    make_work(spec, limits)
+    """Everything a job can check before running, so that bad input is a 422 at submission.
+
+    The landscape is built (its symbolic work bounded by max_derivative_nodes and symbolic_seconds) but
+    analysed only when that is cheap (`analysis_at_submission`); otherwise the analysis is the job's first
+    phase (`prepare_work`, on a worker)."""
+    make_work(spec, limits, analyse=None)
 
 
-def make_work(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> JobWork:
-    """The executor-ready work of a job request."""
+def make_work(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: bool | None = True) -> JobWork:
+    """The executor-ready work of a job request (analyse=None: validation only, see validate_job)."""
     if spec.kind == "simulation":
         if spec.grid is not None:
             raise SpecError("'grid' goes with kind 'density_evolution'", "grid")
-        return _simulation_work(spec, limits)
-    return _density_work(spec, limits)
+        return _simulation_work(spec, limits, analyse)
+    return _density_work(spec, limits, analyse)
+
+
+def prepare_work(spec: JobRequest, limits: Limits, hooks=None) -> JobWork:
+    """A job's first phase, run as a task on a worker: build and analyse the landscape, plan the shards."""
+    return make_work(spec, limits)
+
+
+def preparation(spec: JobRequest, limits: Limits) -> JobWork:
+    """The one-task work whose result is the job's JobWork (the analysis phase, off the API process)."""
+    return JobWork(tasks=[(prepare_work, (spec, limits))], weights=[1.0], finish=None)  # type: ignore[arg-type]

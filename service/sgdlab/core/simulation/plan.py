@@ -19,6 +19,7 @@ from ..dynamics.inits import validate_init
 from ..dynamics.methods import make_method
 from ..errors import LimitExceeded, SpecError
 from ..landscapes.base import FiniteSumLandscape, Landscape
+from ..landscapes.build import landscape_from_json
 from .shards import shard_layout
 
 LOSS_TRACE_SUBSAMPLE = 2048  # losses kept per shard and trace point for the quantiles (at most)
@@ -27,16 +28,10 @@ MAX_COORDINATE = 1e12  # ranges beyond this are a typo, and their bin widths los
 ANALYSIS_GRID_FINITE_SUM_2D = 61  # analysis grid nodes per axis for 2-D finite sums
 
 
-@lru_cache(maxsize=32)
-def _landscape_from_json(spec_json: str, limits_json: str) -> Landscape:
-    from ..landscapes.build import build_landscape
-    return build_landscape(LandscapeSpec.model_validate_json(spec_json), Limits.model_validate_json(limits_json))
-
-
 def landscape_of(spec: LandscapeSpec, limits: Limits = DEFAULT_LIMITS) -> Landscape:
     """Build (or reuse, per process) the landscape of a spec; SpecError fields are prefixed with `landscape`."""
     try:
-        return _landscape_from_json(spec.model_dump_json(), limits.model_dump_json())
+        return landscape_from_json(spec.model_dump_json(), limits.model_dump_json())
     except SpecError as e:
         raise e.at("landscape") from None
 
@@ -44,7 +39,7 @@ def landscape_of(spec: LandscapeSpec, limits: Limits = DEFAULT_LIMITS) -> Landsc
 @lru_cache(maxsize=32)
 def _analysis_from_json(spec_json: str, limits_json: str):
     from ...theory.landscape_analysis import analyze_landscape
-    land = _landscape_from_json(spec_json, limits_json)
+    land = landscape_from_json(spec_json, limits_json)
     grid_points = None
     if isinstance(land, FiniteSumLandscape) and land.dim == 2:
         grid_points = ANALYSIS_GRID_FINITE_SUM_2D  # every loss evaluation costs a pass over the data
@@ -144,15 +139,33 @@ def check_size_limits(spec: JobRequest, limits: Limits) -> None:
             raise LimitExceeded("observe.loss_trace.every", "max_trace_points", limits.max_trace_points, pts)
 
 
-def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> SimulationPlan:
-    """Validate a simulation request against the limits and its landscape, and lay it out in shards."""
+def analysis_at_submission(spec: LandscapeSpec, land: Landscape) -> bool:
+    """Whether the landscape's analysis is cheap enough to run while the client waits for its 202.
+
+    Catalog landscapes in 1-D and 2-D and formulas in 1-D are: their analysis takes milliseconds to a
+    second and checks minimum indices (exit_times, init.minimum) at submission. Finite sums (each loss a
+    pass over the data), 2-D formulas and every landscape with d >= 3 are analysed as the job's first phase,
+    on a worker (a wrong minimum index then fails the job with a 422 problem naming the field)."""
+    if isinstance(land, FiniteSumLandscape):
+        return False
+    return land.dim == 1 or (spec.builtin is not None and land.dim == 2)
+
+
+def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: bool | None = True
+                    ) -> SimulationPlan:
+    """Validate a simulation request against the limits and its landscape, and lay it out in shards.
+
+    `analyse`: True analyses the landscape (a runnable plan); None only when `analysis_at_submission`
+    (submission-time validation; the plan's analysis is then None when it was not cheap)."""
     check_size_limits(spec, limits)
     land = landscape_of(spec.landscape, limits)
     dim = land.dim
     if dim > limits.max_dim:
         raise LimitExceeded("landscape", "max_dim", limits.max_dim, dim)
-    analysis = analysis_of(spec.landscape, limits)
-    validate_init(spec.init, dim, len(analysis.minima))
+    if analyse is None:
+        analyse = analysis_at_submission(spec.landscape, land)
+    analysis = analysis_of(spec.landscape, limits) if analyse else None
+    validate_init(spec.init, dim, len(analysis.minima) if analysis is not None else None)
     make_method(land, spec.dynamics, 1)  # method/landscape compatibility (finite sums, batch vs data size)
     obs = spec.observe
     h = obs.histogram
@@ -182,13 +195,19 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> Simula
                           arrival_bins=arrival_bins, arrival_range=arrival_range,
                           shards=shard_layout(spec.particles))
     if obs.exit_times is not None:
-        k = len(analysis.minima)
         et = obs.exit_times
-        for name, v in (("from", et.from_), ("to", et.to)):
-            if v >= k:
-                raise SpecError(f"the landscape has {k} minima (indices 0..{k - 1})", f"observe.exit_times.{name}")
         if et.from_ == et.to:
             raise SpecError("'from' and 'to' must differ", "observe.exit_times.to")
-        plan.exit_target = np.asarray(analysis.minima[et.to].location, dtype=float)
-        plan.exit_radius = float(et.radius or analysis.default_exit_radius(et.to, et.from_))
+        diagonal = math.hypot(*(hi - lo for lo, hi in land.default_range))
+        if et.radius is not None and not et.radius <= diagonal:
+            raise SpecError(f"the target radius must be at most the diagonal of the landscape's range "
+                            f"({diagonal:g}), got {et.radius:g}", "observe.exit_times.radius")
+        if analysis is not None:
+            k = len(analysis.minima)
+            for name, v in (("from", et.from_), ("to", et.to)):
+                if v >= k:
+                    raise SpecError(f"the landscape has {k} minima (indices 0..{k - 1})",
+                                    f"observe.exit_times.{name}")
+            plan.exit_target = np.asarray(analysis.minima[et.to].location, dtype=float)
+            plan.exit_radius = float(et.radius or analysis.default_exit_radius(et.to, et.from_))
     return plan
