@@ -27,6 +27,8 @@ class Limits(BaseModel):
                                       "(estimated before each derivative is taken)")
     symbolic_seconds: float = Field(10, description="seconds of symbolic differentiation and compilation of a "
                                     "formula")
+    analysis_seconds: float = Field(60, description="seconds of POST /v1/landscapes/analyze (a job analyses "
+                                    "without this bound, as its first phase)")
     max_wells: int = Field(64, description="wells of a gaussian_wells landscape")
     max_data_rows: int = Field(100_000, description="rows of finite-sum data")
     max_data_columns: int = Field(32, description="columns of finite-sum data")

@@ -104,3 +104,187 @@ def test_a_d3_plan_pickles_without_compiled_code():
     labels = plan.analysis.basin_of(np.array([[0.9, 0.1, -0.2], [-1.2, 0.3, 0.0]]))
     minima_x0 = [m.location[0] for m in plan.analysis.minima]
     assert minima_x0[labels[0]] > 0 > minima_x0[labels[1]]
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (forkserver, pool workers), read from /proc."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            import pathlib
+            kids = [int(c) for t in pathlib.Path(f"/proc/{p}/task").iterdir()
+                    for c in (t / "children").read_text().split()]
+        except OSError:
+            kids = []
+        out += kids
+        todo += kids
+    return out
+
+
+def _p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+HEAVY_FINITE_SUM = {
+    "landscape": {"finite_sum": {
+        "per_sample": "(" + "+".join(f"w{i}*x{i + 1}" for i in range(20)) + " - y)**2 + (w0**2-1)**2",
+        "variables": [f"w{i}" for i in range(20)],
+        "data": {"generator": "linear_regression", "n": 20000, "dim": 20, "seed": 1}}},
+    "dynamics": {"lr": 0.01, "batch_size": 8}, "particles": 100, "steps": 10}
+
+
+def test_healthz_and_status_reads_stay_fast_while_a_heavy_landscape_is_analysed(tmp_path):
+    """Issue 14.2: landscape analysis ran inside the API process (a 20-D finite sum took 56 s on POST /v1/jobs,
+    and 45 heavy formulas made /healthz take 16 s). Now the POST answers 202 before the analysis, which runs as
+    the job's first phase on a worker, and formula differentiation is bounded and off the event loop."""
+    import httpx
+
+    from tests.server_process import ServerProcess
+
+    server = ServerProcess(tmp_path, workers=1).start()
+    family = _descendants(server.proc.pid)
+    stop = threading.Event()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            assert http.post("/v1/jobs", json=formula_job(3)).status_code == 202   # starts the request pool
+            t0 = time.monotonic()
+            r = http.post("/v1/jobs", json=HEAVY_FINITE_SUM)
+            submit_seconds = time.monotonic() - t0
+            assert r.status_code == 202, r.text
+            assert submit_seconds < 5, submit_seconds          # was the whole analysis (40 s here)
+            job = r.json()["id"]
+
+            def heavy_formulas():                              # distinct each time: no cached refusal helps
+                k = 0
+                with httpx.Client(base_url=server.url, timeout=60) as h2:
+                    while not stop.is_set():
+                        k += 1
+                        expr = "*".join(f"(w{j % 20}+{j + k})" for j in range(1, 100))
+                        refused.append(h2.post("/v1/jobs", json={"landscape": {
+                            "expression": expr, "variables": [f"w{i}" for i in range(20)]}}).json())
+                        stop.wait(0.1)
+
+            def sample(n: int) -> tuple[list[float], list[float], dict]:
+                health, status, doc = [], [], {}
+                for _ in range(n):
+                    t = time.perf_counter()
+                    assert http.get("/healthz").status_code == 200
+                    health.append(time.perf_counter() - t)
+                    t = time.perf_counter()
+                    doc = http.get(f"/v1/jobs/{job}").json()
+                    status.append(time.perf_counter() - t)
+                    time.sleep(0.01)
+                return health, status, doc
+
+            # A: the job's analysis phase runs on a worker
+            health, status, doc = sample(100)
+            assert doc["status"] == "running" and doc["progress"] < 0.05, doc   # still in its analysis phase
+            print(f"analysis: healthz p99 {_p99(health) * 1e3:.1f} ms, status p99 {_p99(status) * 1e3:.1f} ms, "
+                  f"submit {submit_seconds:.2f} s")
+            assert _p99(health) < 0.1 and _p99(status) < 0.1
+
+            # B: and a stream of 99-factor products in 20 variables (each ~1 s of SymPy, then a 422)
+            refused: list[dict] = []
+            side = threading.Thread(target=heavy_formulas, daemon=True)
+            side.start()
+            health, status, doc = sample(100)
+            stop.set()
+            side.join(timeout=60)
+            assert doc["status"] == "running", doc
+            print(f"analysis + formula flood: healthz p99 {_p99(health) * 1e3:.1f} ms, "
+                  f"status p99 {_p99(status) * 1e3:.1f} ms, {len(refused)} formulas refused")
+            assert _p99(health) < 0.1           # status reads (threads) depend more on the machine's load here
+            assert refused and all(d["errors"][0]["field"] == "landscape.expression" and
+                                   d["limit"] == "max_derivative_nodes" for d in refused)
+    finally:
+        stop.set()
+        family = set(family) | set(_descendants(server.proc.pid))
+        server.kill()
+        import os
+        import signal
+        for pid in family:                 # the worker analysing the landscape, and the rest of the pool
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+PRODUCT_99 = "*".join(f"(w+{k})" for k in range(1, 100))   # 683 characters; its Hessian has ~3 million nodes
+
+
+@pytest.mark.parametrize("landscape,field", [
+    ({"expression": PRODUCT_99}, "landscape.expression"),
+    ({"finite_sum": {"per_sample": PRODUCT_99.replace("(w+1)", "(w+a)"), "variables": ["w"],
+                     "data": {"a": [1.0, 2.0]}}}, "landscape.finite_sum.per_sample"),
+])
+def test_a_99_factor_product_is_a_422_in_under_a_second_and_its_refusal_is_cached(api, landscape, field):
+    """Issue 14.2: SymPy worked 77 s on this formula, then a 500 (RecursionError in the Hessian)."""
+    body = {"landscape": landscape, "particles": 10, "steps": 10}
+    t0 = time.monotonic()
+    r = api.post("/v1/jobs", json=body)
+    first = time.monotonic() - t0
+    assert r.status_code == 422, r.text
+    doc = r.json()
+    assert doc["limit"] == "max_derivative_nodes" and doc["limit_value"] == 200_000
+    assert doc["errors"][0]["field"] == field and field in doc["detail"]
+    assert first < 5, first                                 # refused from the size estimate, before the Hessian
+    t0 = time.monotonic()
+    again = api.post("/v1/jobs", json=body)
+    assert again.json() == doc and time.monotonic() - t0 < 0.5   # remembered: no worker time the second time
+
+
+def test_the_symbolic_time_budget_is_a_422_naming_the_formula(tmp_path):
+    """symbolic_seconds is reachable: a formula that is within the node bound but slow for a tiny budget."""
+    from sgdlab.limits import Limits
+    limits = Limits(symbolic_seconds=0.05)
+    with make_client(tmp_path, limits=limits) as c:
+        names = [f"x{i}" for i in range(20)]
+        expr = "(" + "+".join(f"{n}**2" for n in names) + ")**2 + sin(" + "*".join(names) + ")"
+        r = c.post("/v1/jobs", json={"landscape": {"expression": expr, "variables": names}})
+    assert r.status_code == 422, r.text
+    assert r.json()["limit"] == "symbolic_seconds" and r.json()["errors"][0]["field"] == "landscape.expression"
+
+
+def test_the_symbolic_estimate_matches_sympy_on_every_allowed_function():
+    """The sparse differentiator (product, power and chain rules) agrees with sympy.diff, second order too."""
+    import sympy
+
+    from sgdlab.core.landscapes.formula import _diff, _SymbolicBudget
+    from sgdlab.limits import Limits
+
+    w, v = sympy.Symbol("w", real=True), sympy.Symbol("v", real=True)
+    budget = _SymbolicBudget(Limits())
+    exprs = [(w**2 + v) * sympy.sin(3 * v * w) * sympy.exp(w**2) / (w + 2), sympy.Abs(w - v)**3,
+             sympy.sqrt(w**2 + 1), 2**w, w**v, sympy.tanh(w) * sympy.log(w**2 + 1), sympy.tan(w) * v,
+             sympy.cosh(w) * sympy.sinh(v * w)]
+    point = {w: 0.3, v: 0.7}
+    for e in exprs:
+        for s in (w, v):
+            mine, ref = _diff(e, s, budget), sympy.diff(e, s)
+            assert float(mine.subs(point)) == pytest.approx(float(ref.subs(point)), rel=1e-12, abs=1e-14)
+            assert float(_diff(mine, v, budget).subs(point)) == pytest.approx(
+                float(sympy.diff(ref, v).subs(point)), rel=1e-10, abs=1e-12)
+
+
+def test_request_work_past_its_hard_limit_is_killed_and_the_pool_recovers():
+    """A SymPy call cannot be interrupted: the request pool kills the worker and the next call still runs."""
+    from sgdlab.jobs.request_pool import RequestPool, RequestWorkTimeout
+
+    pool = RequestPool(1)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(RequestWorkTimeout):
+            pool.call(time.sleep, (30,), timeout=0.5)
+        assert time.monotonic() - t0 < 10
+        assert pool.call(sum, ([1, 2, 3],), timeout=30) == 6
+        with pytest.raises(LimitExceeded) as err:                 # errors come back as their own type
+            pool.call(_raise_limit, (), timeout=30)
+        assert err.value.limit == "max_steps" and err.value.field == "steps"
+    finally:
+        pool.close()
+
+
+def _raise_limit():
+    raise LimitExceeded("steps", "max_steps", 10, 20)

@@ -12,7 +12,7 @@ from ..core.simulation.plan import plan_simulation
 from ..core.simulation.result import build_result
 from ..core.simulation.run_shard import run_shard
 from ..limits import DEFAULT_LIMITS, Limits
-from ..spec import JobRequest
+from ..spec import JobRequest, LandscapeSpec
 
 
 @dataclass
@@ -52,6 +52,21 @@ def validate_job(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> None:
     analysed only when that is cheap (`analysis_at_submission`); otherwise the analysis is the job's first
     phase (`prepare_work`, on a worker)."""
     make_work(spec, limits, analyse=None)
+
+
+def submission_seconds(limits: Limits) -> float:
+    """Hard limit on validating one submission: the symbolic budget (checked between derivatives), then a
+    margin for a single SymPy call that overruns it and for the cheap analyses done at submission."""
+    return 2 * limits.symbolic_seconds + 5
+
+
+def formula_field(landscape: LandscapeSpec) -> str:
+    """The field whose symbolic work a submission spends: the formula, the per-sample loss, or the landscape."""
+    if landscape.expression is not None:
+        return "landscape.expression"
+    if landscape.finite_sum is not None:
+        return "landscape.finite_sum.per_sample"
+    return "landscape"
 
 
 def make_work(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: bool | None = True) -> JobWork:

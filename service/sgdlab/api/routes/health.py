@@ -12,8 +12,8 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz():
-    """Liveness: the process answers."""
+async def healthz():
+    """Liveness: the process answers (async: never waits for a worker thread)."""
     return {"status": "ok"}
 
 

@@ -72,13 +72,6 @@ def landscape_from_json(spec_json: str, limits_json: str) -> Landscape:
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     if isinstance(hit, SpecError):
-        raise _fresh(hit)
+        raise hit.copy()
     return hit
 
-
-def _fresh(err: SpecError) -> SpecError:
-    """A copy of a cached error (raising one instance repeatedly would chain its tracebacks)."""
-    copy = type(err).__new__(type(err))
-    copy.__dict__.update(err.__dict__)
-    Exception.__init__(copy, *err.args)
-    return copy
