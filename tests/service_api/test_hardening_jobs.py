@@ -288,3 +288,92 @@ def test_request_work_past_its_hard_limit_is_killed_and_the_pool_recovers():
 
 def _raise_limit():
     raise LimitExceeded("steps", "max_steps", 10, 20)
+
+
+def test_analyze_muller_brown_at_temperature_1e_300_answers_the_zero_temperature_limit(api):
+    """Issue 14.9: a 500 (SuperLU could not factorise the backward equation with rates e^(ΔL/T))."""
+    r = api.post("/v1/landscapes/analyze", json={"landscape": {"builtin": "muller_brown"}, "temperature": 1e-300})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    losses = [m["loss"] for m in body["landscape"]["minima"]]
+    fractions = body["theory"]["basin_fractions"]
+    assert fractions[losses.index(min(losses))] == 1.0 and sum(fractions) == pytest.approx(1.0)   # all at the bottom
+    assert all(e["exact_time"] is None for e in body["theory"]["exit_times"])   # e^(1e300): not a number
+
+
+@pytest.mark.parametrize("builtin", ["double_well", "muller_brown"])
+def test_analyze_lr_5e_324_with_batch_size_1e18_is_a_422_naming_lr(api, builtin):
+    """Issue 14.9: lr/(2B) underflows to a temperature of 0, then a ZeroDivisionError (500)."""
+    r = api.post("/v1/landscapes/analyze", json={"landscape": {"builtin": builtin}, "lr": 5e-324,
+                                                  "batch_size": 10**18})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lr", r.text
+
+
+def test_simulation_with_lr_5e_324_and_batch_size_1e18_succeeds(api):
+    """The same extreme as a job: the particles do not move, and the job says so instead of failing."""
+    r = api.post("/v1/jobs", json={"landscape": {"builtin": "double_well"}, "particles": 100, "steps": 10,
+                                   "dynamics": {"lr": 5e-324, "batch_size": 10**18}, "init": {"point": [0.5]}})
+    assert r.status_code == 202, r.text
+    doc = wait_for(api, r.json()["id"])
+    assert doc["status"] == "succeeded", doc["error"]
+    res = api.get(f"/v1/jobs/{doc['id']}/result").json()
+    assert {b["basin"]: b["fraction"] for b in res["basins"]["final"]}[1] == 1.0   # still at 0.5: basin of +1
+
+
+def test_density_evolution_with_lr_1e308_is_not_a_500(api):
+    """Issue 14.9: the kernel's band width was int(inf) at submission (a 500). Now the band is the whole
+    grid and the evolved law stays a probability law on it."""
+    r = api.post("/v1/jobs", json={"kind": "density_evolution", "landscape": {"builtin": "double_well"},
+                                   "dynamics": {"lr": 1e308}, "steps": 3, "grid": {"points": 50}})
+    assert r.status_code == 202, r.text
+    doc = wait_for(api, r.json()["id"])
+    assert doc["status"] == "succeeded", doc["error"]
+    res = api.get(f"/v1/jobs/{doc['id']}/result").json()
+    final = res["histograms"]["final"]
+    edges = res["grid"]["edges"][0]
+    widths = [b - a for a, b in zip(edges, edges[1:])]
+    mass = [d * w for d, w in zip(final["density"], widths)]
+    assert all(m >= 0 for m in mass) and sum(mass) == pytest.approx(1.0, abs=1e-9)   # a probability law
+
+
+def test_density_evolution_whose_noise_underflows_is_a_422_naming_lr(api):
+    """lr 5e-324 with batch_size 1e18: lr/sqrt(B) is 0, a ZeroDivisionError in the accepted job before."""
+    r = api.post("/v1/jobs", json={"kind": "density_evolution", "landscape": {"builtin": "double_well"},
+                                   "dynamics": {"lr": 5e-324, "batch_size": 10**18}, "steps": 3})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "dynamics.lr", r.text
+
+
+def test_exit_radius_1e308_is_a_422_at_submission(api):
+    """Issue 14.10: accepted, then failed at run time."""
+    r = api.post("/v1/jobs", json={"landscape": {"builtin": "double_well"}, "particles": 100, "steps": 10,
+                                   "observe": {"exit_times": {"from": 0, "to": 1, "radius": 1e308}}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "observe.exit_times.radius", r.text
+    ok = api.post("/v1/jobs", json={"landscape": {"builtin": "double_well"}, "particles": 100, "steps": 10,
+                                    "observe": {"exit_times": {"from": 0, "to": 1, "radius": 0.5}}})
+    assert ok.status_code == 202, ok.text
+
+
+def test_histogram_range_below_float_resolution_is_a_422_at_submission(api):
+    """Issue 14.10: [[1, 1.000000000000001]] in 2000 bins has coinciding edges: accepted, then failed."""
+    body = {"landscape": {"builtin": "double_well"}, "particles": 100, "steps": 10,
+            "observe": {"histogram": {"bins": 2000, "range": [[1, 1.000000000000001]]}}}
+    r = api.post("/v1/jobs", json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "observe.histogram.range", r.text
+    body["observe"]["histogram"]["range"] = [[1, 1.00001]]         # 5e-9 wide bins: fine
+    assert api.post("/v1/jobs", json=body).status_code == 202
+
+
+@pytest.mark.parametrize("expr,variables", [("log(w)", ["w"]), ("sqrt(w)", ["w"]), ("log(w) + v**2", ["w", "v"]),
+                                            ("log(w) + v**2 + u**2", ["w", "v", "u"])])
+def test_the_edge_of_a_formulas_domain_is_not_a_minimum(api, expr, variables):
+    """Issue 14 (low): log(w) had a "minimum" at 8e-15 with loss -32, where it just runs out of domain."""
+    r = api.post("/v1/landscapes/analyze", json={"landscape": {"expression": expr, "variables": variables}})
+    assert r.status_code == 200, r.text
+    assert r.json()["landscape"]["minima"] == []
+
+
+def test_a_kink_is_still_a_minimum(api):
+    """abs(w) is defined on both sides of 0: its minimum stays (the domain test is not a smoothness test)."""
+    r = api.post("/v1/landscapes/analyze", json={"landscape": {"expression": "abs(w) + (w-1)**2/10"}})
+    (m,) = r.json()["landscape"]["minima"]
+    assert m["location"][0] == pytest.approx(0.0, abs=1e-6)

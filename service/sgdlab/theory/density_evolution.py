@@ -231,7 +231,8 @@ def _cdf_differences(edges: np.ndarray, means: np.ndarray, sigma: float) -> np.n
 
 def band_width(sigma: float, cell: float, cells: int) -> int:
     """Target cells per source along one axis: those within TRUNCATION_SIGMAS of the mean, clipped to the grid."""
-    return int(min(cells, math.ceil(2.0 * TRUNCATION_SIGMAS * sigma / cell) + 2))
+    span = 2.0 * TRUNCATION_SIGMAS * sigma / cell
+    return cells if not span < cells else int(min(cells, math.ceil(span) + 2))   # lr 1e308: span is inf
 
 
 def axis_kernel(means: np.ndarray, sigma: float, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -49,6 +49,10 @@ def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: boo
     if not np.all(lrs > 0):
         raise SpecError(f"the learning rate reaches {lrs.min():g} at step {int(np.argmin(lrs))}; density evolution "
                         "needs lr > 0 at every step", "dynamics.lr")
+    if not float(lrs.min()) / math.sqrt(dyn.batch_size) > 0:
+        raise SpecError(f"the noise lr/sqrt(batch_size) underflows to 0 (lr {float(lrs.min()):g}, batch_size "
+                        f"{dyn.batch_size:g}): density evolution needs a Gaussian kernel of positive width",
+                        "dynamics.lr")
     check_kernel_size(grid_, float(lrs.max()), dyn.batch_size, limits)
     if analyse is None:
         analyse = analysis_at_submission(spec.landscape, land)

@@ -107,8 +107,12 @@ def _mfpt_2d(landscape: Landscape, start: np.ndarray, target: np.ndarray, radius
     values = loss_on_grid(landscape, nodes)
     dist = np.linalg.norm(mesh_points(nodes) - target, axis=1)
     inside = dist <= max(radius, float(dist.min()))  # a radius below the grid spacing keeps the nearest node
-    gen = sqra_generator(values, [n[1] - n[0] for n in nodes], temperature)
-    flat = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0)
+    try:
+        with np.errstate(all="ignore"):
+            gen = sqra_generator(values, [n[1] - n[0] for n in nodes], temperature)
+            flat = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0)
+    except (RuntimeError, ValueError, ArithmeticError):   # rates e^(ΔL/T) overflow: SuperLU cannot factorise
+        return float("nan")
     # at low temperature the rates span e^(ΔL/T) and the solve can lose all precision (even give negative
     # times): accept the answer only when it is positive and solves its equations to a small relative residual
     free = ~inside.reshape(-1)

@@ -46,6 +46,9 @@ def _analyze(body: AnalyzeRequest, limits) -> dict:
         temperature, lr = body.temperature, body.lr
     elif body.lr is not None:
         temperature, lr = body.lr / (2 * (body.batch_size or 1)), body.lr
+        if not temperature > 0:
+            raise SpecError(f"the temperature lr/(2 batch_size) underflows to 0 (lr {body.lr:g}, batch_size "
+                            f"{body.batch_size or 1:g}): give a larger lr or a smaller batch_size", "lr")
     else:
         if body.batch_size is not None:
             raise Problem(422, "Validation Error", "batch_size needs lr", "validation",

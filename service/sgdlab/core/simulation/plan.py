@@ -107,6 +107,20 @@ def _check_range(rng: list | None, dim: int, field_name: str, default: list) -> 
     return [tuple(map(float, r)) for r in rng]
 
 
+MIN_BIN_ULPS = 64  # a bin narrower than this many float64 spacings of its coordinates cannot hold distinct edges
+
+
+def _check_resolution(ranges: list[tuple[float, float]], bins: list[int], field_name: str) -> None:
+    """Bins must be wide enough for float64: [1, 1.000000000000001] in 2000 bins has edges that coincide."""
+    for k, ((lo, hi), b) in enumerate(zip(ranges, bins)):
+        width = (hi - lo) / b
+        ulp = float(np.spacing(max(abs(lo), abs(hi))))
+        if not width >= MIN_BIN_ULPS * ulp:
+            raise SpecError(f"axis {k}: [{lo!r}, {hi!r}] in {b} bins gives bins {width:.3g} wide, below "
+                            f"{MIN_BIN_ULPS} float64 spacings ({MIN_BIN_ULPS * ulp:.3g}) at these coordinates: "
+                            "widen the range or use fewer bins", field_name)
+
+
 def check_size_limits(spec: JobRequest, limits: Limits) -> None:
     """Bounds that need no landscape: particles, steps, their product, snapshots, trajectories, trace points."""
     if spec.particles > limits.max_particles:
@@ -171,6 +185,7 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: 
     h = obs.histogram
     hist_range = _check_range(h.range if h else None, dim, "observe.histogram.range", land.default_range)
     hist_bins = _bins_list(h.bins if h else 100, dim, "observe.histogram.bins", limits)
+    _check_resolution(hist_range, hist_bins, "observe.histogram.range")
     arrival_bins = arrival_range = None
     if obs.arrival is not None:
         arrival_bins = _bins_list(obs.arrival.bins, min(dim, 2), "observe.arrival.bins", limits)
@@ -181,6 +196,7 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: 
             init_box = land.default_range
         default_box = init_box if init_box and all(hi > lo for lo, hi in init_box) else hist_range
         arrival_range = _check_range(obs.arrival.range, dim, "observe.arrival.range", default_box)
+        _check_resolution(arrival_range[:len(arrival_bins)], arrival_bins, "observe.arrival.range")
     cells = math.prod(hist_bins) if dim <= 2 else sum(hist_bins)           # joint bins, or marginals
     n_hist = (len(h.snapshots) + 1 + (h.time_average is not None)) * cells if h else 0
     if n_hist > limits.max_histogram_values:
@@ -198,10 +214,10 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: 
         et = obs.exit_times
         if et.from_ == et.to:
             raise SpecError("'from' and 'to' must differ", "observe.exit_times.to")
-        diagonal = math.hypot(*(hi - lo for lo, hi in land.default_range))
+        diagonal = max(math.hypot(*(hi - lo for lo, hi in box)) for box in (land.default_range, hist_range))
         if et.radius is not None and not et.radius <= diagonal:
-            raise SpecError(f"the target radius must be at most the diagonal of the landscape's range "
-                            f"({diagonal:g}), got {et.radius:g}", "observe.exit_times.radius")
+            raise SpecError(f"the target radius must be at most the diagonal of the landscape's (or the "
+                            f"histogram's) range ({diagonal:g}), got {et.radius:g}", "observe.exit_times.radius")
         if analysis is not None:
             k = len(analysis.minima)
             for name, v in (("from", et.from_), ("to", et.to)):
