@@ -11,6 +11,8 @@ class Limits(BaseModel):
     max_particles: int = Field(10_000_000, description="particles in one job")
     max_steps: int = Field(1_000_000, description="steps in one job")
     max_particle_steps: float = Field(5e9, description="particles x steps in one job")
+    max_particle_samples: float = Field(1e11, description="particles x steps x data rows touched per step "
+                                        "(1 off finite sums; the batch for minibatch_sgd, else all rows)")
     max_dim: int = Field(20, description="dimension of a landscape")
     max_bins: int = Field(2000, description="histogram bins per axis")
     max_bins_total: int = Field(250_000, description="histogram bins over all axes (product)")
@@ -38,7 +40,9 @@ class Limits(BaseModel):
                                              "evolution (response size)")
     max_grid_points_1d: int = Field(5000, description="density evolution / exact MFPT grid points in 1-D")
     max_grid_points_2d: int = Field(300, description="density evolution / exact MFPT grid points per axis in 2-D")
-    max_kernel_entries: int = Field(40_000_000, description="non-zeros of a density-evolution transition kernel")
+    max_kernel_entries: int = Field(20_000_000, description="non-zeros of a density-evolution transition kernel")
+    max_kernel_bytes: float = Field(2e9, description="estimated peak memory of a density-evolution job's kernels "
+                                    "(non-zeros x 80 bytes in 1-D, x 110 in 2-D)")
     max_queue: int = Field(1000, description="queued jobs in the whole service (429 beyond)")
     max_jobs_per_key: int = Field(200, description="queued or running jobs of one API key (429 beyond)")
     job_wall_seconds: float = Field(3600, description="wall time of one job; it fails beyond")

@@ -377,3 +377,48 @@ def test_a_kink_is_still_a_minimum(api):
     r = api.post("/v1/landscapes/analyze", json={"landscape": {"expression": "abs(w) + (w-1)**2/10"}})
     (m,) = r.json()["landscape"]["minima"]
     assert m["location"][0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_gradient_covariance_over_100k_rows_with_1e7_particles_is_a_422(api):
+    """Issue 14.7: accepted with a projected 41 days (particles x steps was within bounds; rows were not counted)."""
+    body = {"landscape": {"finite_sum": {"per_sample": "0.5*(w*x-y)**2", "variables": ["w"],
+                                         "data": {"generator": "linear_regression", "n": 100_000}}},
+            "dynamics": {"lr": 0.01, "noise": "gradient_covariance"}, "particles": 10_000_000, "steps": 100}
+    r = api.post("/v1/jobs", json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["limit"] == "max_particle_samples" and r.json()["limit_value"] == 1e11
+    assert r.json()["errors"][0]["field"] == "particles"
+    # minibatches touch only their rows: the same particles and steps with batches of 8 are within the bound
+    small = {**body, "dynamics": {"lr": 0.01, "method": "minibatch_sgd", "batch_size": 8}, "particles": 100_000}
+    r = api.post("/v1/jobs", json=small)
+    assert r.status_code == 202, r.text
+    api.delete(f"/v1/jobs/{r.json()['id']}")
+
+
+@pytest.mark.parametrize("builtin,points,lr,limit", [
+    ("muller_brown", 300, 0.0085, "max_kernel_bytes"),      # 18.9 million non-zeros x 110 bytes in 2-D
+    ("double_well", 5000, 0.267, "max_kernel_entries"),     # 20.04 million non-zeros (x 80 bytes: 1.6 GB)
+])
+def test_density_kernels_are_bounded_in_memory_at_submission(api, builtin, points, lr, limit):
+    """Issue 14.7: a 2-D density evolution at the kernel-size limit took 6 GB. Both bounds are reachable."""
+    r = api.post("/v1/jobs", json={"kind": "density_evolution", "landscape": {"builtin": builtin},
+                                   "dynamics": {"lr": lr}, "steps": 2, "grid": {"points": points}})
+    assert r.status_code == 422, r.text
+    assert r.json()["limit"] == limit and r.json()["errors"][0]["field"] == "grid.points"
+
+
+def test_one_key_cannot_hold_every_dispatcher_slot(tmp_path):
+    """Issue 14.7: two long jobs of one key held both slots for an hour; another key's job now starts at once."""
+    from .conftest import LONG_JOB, SMALL_JOB
+
+    with make_client(tmp_path, concurrent_jobs=2, api_keys="a,b") as c:
+        a, b = {"Authorization": "Bearer a"}, {"Authorization": "Bearer b"}
+        long_ids = [c.post("/v1/jobs", json={**LONG_JOB, "seed": s}, headers=a).json()["id"] for s in (1, 2)]
+        wait_for(c, long_ids[0], ("running",), headers=a)
+        time.sleep(1.0)                                        # a second slot is free: key a may not take it
+        assert c.get(f"/v1/jobs/{long_ids[1]}", headers=a).json()["status"] == "queued"
+        small = c.post("/v1/jobs", json=SMALL_JOB, headers=b).json()["id"]
+        assert wait_for(c, small, timeout=60, headers=b)["status"] == "succeeded"
+        assert c.get(f"/v1/jobs/{long_ids[0]}", headers=a).json()["status"] == "running"
+        for i in long_ids:
+            c.delete(f"/v1/jobs/{i}", headers=a)

@@ -165,6 +165,14 @@ def analysis_at_submission(spec: LandscapeSpec, land: Landscape) -> bool:
     return land.dim == 1 or (spec.builtin is not None and land.dim == 2)
 
 
+def rows_per_step(land: Landscape, spec: JobRequest) -> int:
+    """Data rows one particle's step touches: 1 off finite sums, the batch for minibatch_sgd, else all rows
+    (the full gradient, and gradient_covariance's per-sample gradients)."""
+    if not isinstance(land, FiniteSumLandscape):
+        return 1
+    return spec.dynamics.batch_size if spec.dynamics.method == "minibatch_sgd" else land.n_samples
+
+
 def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: bool | None = True
                     ) -> SimulationPlan:
     """Validate a simulation request against the limits and its landscape, and lay it out in shards.
@@ -181,6 +189,9 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: 
     analysis = analysis_of(spec.landscape, limits) if analyse else None
     validate_init(spec.init, dim, len(analysis.minima) if analysis is not None else None)
     make_method(land, spec.dynamics, 1)  # method/landscape compatibility (finite sums, batch vs data size)
+    samples = spec.particles * spec.steps * rows_per_step(land, spec)
+    if samples > limits.max_particle_samples:
+        raise LimitExceeded("particles", "max_particle_samples", limits.max_particle_samples, samples)
     obs = spec.observe
     h = obs.histogram
     hist_range = _check_range(h.range if h else None, dim, "observe.histogram.range", land.default_range)
