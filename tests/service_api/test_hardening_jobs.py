@@ -422,3 +422,13 @@ def test_one_key_cannot_hold_every_dispatcher_slot(tmp_path):
         assert c.get(f"/v1/jobs/{long_ids[0]}", headers=a).json()["status"] == "running"
         for i in long_ids:
             c.delete(f"/v1/jobs/{i}", headers=a)
+
+
+def test_a_wrong_minimum_index_on_a_landscape_analysed_in_the_job_fails_it_with_a_422_naming_the_field(api):
+    """The analysis phase runs after the 202 for d >= 3: its index checks become the job's 422 problem."""
+    spec = {**formula_job(3), "observe": {"exit_times": {"from": 0, "to": 5}}}
+    r = api.post("/v1/jobs", json=spec)
+    assert r.status_code == 202, r.text
+    doc = wait_for(api, r.json()["id"])
+    assert doc["status"] == "failed" and doc["error"]["status"] == 422, doc
+    assert "observe.exit_times.to" in doc["error"]["detail"]
