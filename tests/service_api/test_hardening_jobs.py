@@ -432,3 +432,16 @@ def test_a_wrong_minimum_index_on_a_landscape_analysed_in_the_job_fails_it_with_
     doc = wait_for(api, r.json()["id"])
     assert doc["status"] == "failed" and doc["error"]["status"] == 422, doc
     assert "observe.exit_times.to" in doc["error"]["detail"]
+
+
+def test_a_synchronous_analysis_past_analysis_seconds_is_a_422_and_the_pool_serves_the_next(tmp_path):
+    """POST /v1/landscapes/analyze of a 20-D finite sum took 56 s inside the API process; now it runs in the
+    request pool and is cut at analysis_seconds (its worker killed), and the next request is answered."""
+    from sgdlab.limits import Limits
+
+    with make_client(tmp_path, limits=Limits(analysis_seconds=1.0)) as c:
+        r = c.post("/v1/landscapes/analyze", json={"landscape": HEAVY_FINITE_SUM["landscape"]})
+        assert r.status_code == 422, r.text
+        assert r.json()["limit"] == "analysis_seconds" and r.json()["errors"][0]["field"] == "landscape"
+        ok = c.post("/v1/landscapes/analyze", json={"landscape": {"builtin": "double_well"}})
+        assert ok.status_code == 200 and len(ok.json()["landscape"]["minima"]) == 2
