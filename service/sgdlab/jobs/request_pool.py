@@ -62,10 +62,14 @@ class RequestPool:
         with self._lock:
             if self._pool is pool:
                 self._pool = None
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         if kill:
-            for proc in list(getattr(pool, "_processes", {}).values()):
+            for proc in processes:
                 proc.kill()
         pool.shutdown(wait=False, cancel_futures=True)
+        if kill:
+            for proc in processes:
+                proc.join(timeout=5)
 
     def call(self, fn: Callable[..., Any], args: tuple, timeout: float) -> Any:
         """fn(*args) in a worker process; RequestWorkTimeout after `timeout` seconds (the worker is killed)."""
@@ -87,11 +91,11 @@ class RequestPool:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        """Stop the workers."""
+        """Stop the workers (killed: they hold no state, and one may be deep in SymPy)."""
         with self._lock:
-            pool, self._pool = self._pool, None
+            pool = self._pool
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._replace(pool, kill=True)
 
 
 REQUEST_POOL = RequestPool()
