@@ -11,6 +11,8 @@ class Limits(BaseModel):
     max_particles: int = Field(10_000_000, description="particles in one job")
     max_steps: int = Field(1_000_000, description="steps in one job")
     max_particle_steps: float = Field(5e9, description="particles x steps in one job")
+    max_particle_samples: float = Field(1e11, description="particles x steps x data rows touched per step "
+                                        "(1 off finite sums; the batch for minibatch_sgd, else all rows)")
     max_dim: int = Field(20, description="dimension of a landscape")
     max_bins: int = Field(2000, description="histogram bins per axis")
     max_bins_total: int = Field(250_000, description="histogram bins over all axes (product)")
@@ -25,6 +27,12 @@ class Limits(BaseModel):
     max_expression_nodes: int = Field(400, description="syntax-tree nodes of a formula")
     max_expression_depth: int = Field(40, description="nesting depth of a formula")
     max_exponent: float = Field(64, description="absolute value of a numeric exponent in a formula")
+    max_derivative_nodes: int = Field(200_000, description="nodes of all gradient and Hessian trees of a formula "
+                                      "(estimated before each derivative is taken)")
+    symbolic_seconds: float = Field(10, description="seconds of symbolic differentiation and compilation of a "
+                                    "formula")
+    analysis_seconds: float = Field(60, description="seconds of POST /v1/landscapes/analyze (a job analyses "
+                                    "without this bound, as its first phase)")
     max_wells: int = Field(64, description="wells of a gaussian_wells landscape")
     max_data_rows: int = Field(100_000, description="rows of finite-sum data")
     max_data_columns: int = Field(32, description="columns of finite-sum data")
@@ -42,7 +50,9 @@ class Limits(BaseModel):
                                              "evolution (response size)")
     max_grid_points_1d: int = Field(5000, description="density evolution / exact MFPT grid points in 1-D")
     max_grid_points_2d: int = Field(300, description="density evolution / exact MFPT grid points per axis in 2-D")
-    max_kernel_entries: int = Field(40_000_000, description="non-zeros of a density-evolution transition kernel")
+    max_kernel_entries: int = Field(20_000_000, description="non-zeros of a density-evolution transition kernel")
+    max_kernel_bytes: float = Field(2e9, description="estimated peak memory of a density-evolution job's kernels "
+                                    "(non-zeros x 80 bytes in 1-D, x 110 in 2-D)")
     min_splitting_particles: int = Field(20, description="fewest replicas of a splitting run (its `particles`)")
     max_splitting_particles: int = Field(100_000, description="replicas of a splitting run (its `particles`)")
     max_splitting_repetitions: int = Field(64, description="independent repetitions of a splitting run")

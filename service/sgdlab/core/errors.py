@@ -24,6 +24,13 @@ class SpecError(SgdlabError):
         err.field = field
         return err
 
+    def copy(self) -> "SpecError":
+        """A copy to raise again (a remembered refusal: raising one instance repeatedly chains tracebacks)."""
+        err = type(self).__new__(type(self))
+        Exception.__init__(err, *self.args)
+        err.__dict__.update(self.__dict__)
+        return err
+
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
 

@@ -12,9 +12,10 @@ from ..spec import JobRequest
 from .executors import Executor, WallTimeExceeded
 from ..problem_documents import failure_problem
 from .store import JobStore
-from .work import make_work
+from .work import preparation
 
 log = logging.getLogger("sgdlab.dispatcher")
+ANALYSIS_PROGRESS = 0.02  # progress reported once the first phase (landscape analysis, planning) is done
 
 
 class Dispatcher:
@@ -26,6 +27,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._cancels: dict[str, threading.Event] = {}
+        self._owners: dict[str, str] = {}          # running job id -> owner
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -60,9 +62,22 @@ class Dispatcher:
         if ev is not None:
             ev.set()
 
+    def _claim(self):
+        """The oldest queued job whose owner holds fewer than `per_owner` running jobs (fair share: with two or
+        more slots, one key's long jobs always leave a slot for another key's job)."""
+        per_owner = max(1, self.settings.concurrent_jobs - 1)
+        with self._lock:
+            held: dict[str, int] = {}
+            for owner in self._owners.values():
+                held[owner] = held.get(owner, 0) + 1
+            job = self.store.claim_next(skip_owners=[o for o, n in held.items() if n >= per_owner])
+            if job is not None:
+                self._owners[job.id] = job.owner
+            return job
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            job = self.store.claim_next()
+            job = self._claim()
             if job is None:
                 self._wake.wait(0.5)
                 self._wake.clear()
@@ -71,6 +86,10 @@ class Dispatcher:
                 self._run(job)
             except Exception:  # never let one job kill the dispatcher
                 log.exception("dispatcher error", extra={"job_id": job.id})
+            finally:
+                with self._lock:
+                    self._owners.pop(job.id, None)
+                self._wake.set()      # a slot is free: a job skipped for fair share may go now
 
     def _run(self, job) -> None:
         ev = threading.Event()
@@ -95,10 +114,14 @@ class Dispatcher:
         status, result, error = "failed", None, None
         try:
             spec = JobRequest.model_validate(job.spec)
-            work = make_work(spec, self.settings.limits)
-            results = self.executor.run(work, job.id, on_progress, ev,
-                                        started + self.settings.limits.job_wall_seconds)
             deadline = started + self.settings.limits.job_wall_seconds
+            # phase 1 on a worker: build and analyse the landscape, plan the shards (never in the API process)
+            work = self.executor.values(self.executor.run(preparation(spec, self.settings.limits), job.id,
+                                                          lambda p: on_progress(ANALYSIS_PROGRESS * p), ev,
+                                                          deadline))[0]
+            results = self.executor.run(work, job.id,
+                                        lambda p: on_progress(ANALYSIS_PROGRESS + (1 - ANALYSIS_PROGRESS) * p),
+                                        ev, deadline)
             result = self.executor.call(work.finish, results, time.time() - started, job.id,
                                         timeout=max(1.0, deadline - time.time()))
             status = "succeeded"

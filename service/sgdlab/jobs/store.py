@@ -8,7 +8,7 @@ import math
 import sqlite3
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
@@ -249,10 +249,13 @@ class JobStore:
         with self._lock:
             return dict(self._db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
 
-    def claim_next(self) -> JobRecord | None:
-        """Atomically move the oldest queued job to running and return it."""
+    def claim_next(self, skip_owners: Iterable[str] = ()) -> JobRecord | None:
+        """Atomically move the oldest queued job (of an owner not in `skip_owners`) to running and return it."""
+        skip = sorted(set(skip_owners))
+        where = f" AND owner NOT IN ({','.join('?' * len(skip))})" if skip else ""
         with self._lock:
-            row = self._db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY seq LIMIT 1").fetchone()
+            row = self._db.execute(f"SELECT id FROM jobs WHERE status='queued'{where} ORDER BY seq LIMIT 1",
+                                   skip).fetchone()
             if row is None:
                 return None
             cur = self._db.execute("UPDATE jobs SET status='running', started_at=?, progress=0, "

@@ -73,6 +73,20 @@ class DescentBasinMap:
     capture_radius: float = np.inf
     chunk: int = 65536
 
+    def __getstate__(self) -> dict:
+        """A landscape built from a spec travels as its spec key and is resolved (cached) where it is used."""
+        state = dict(self.__dict__)
+        key = getattr(self.landscape, "rebuild_key", None)
+        if key is not None:
+            state["landscape"], state["landscape_key"] = None, key
+        return state
+
+    def _landscape(self) -> Landscape:
+        if self.landscape is None:
+            from sgdlab.core.landscapes.build import landscape_from_json
+            self.landscape = landscape_from_json(*self.__dict__["landscape_key"])
+        return self.landscape
+
     def __call__(self, w: np.ndarray) -> np.ndarray:
         """Basin index of each point after `iterations` descent steps, by the nearest minimum."""
         pts = _as_points(w, self.minima.shape[1] if len(self.minima) else np.asarray(w).shape[-1])
@@ -86,8 +100,9 @@ class DescentBasinMap:
     def _label_chunk(self, pts: np.ndarray) -> np.ndarray:
         x = pts.copy()
         g = np.empty_like(x)
+        land = self._landscape()
         for _ in range(self.iterations):
-            self.landscape.grad(x, out=g)
+            land.grad(x, out=g)
             g *= self.step_size
             norm = np.sqrt(np.einsum("ij,ij->i", g, g))
             np.minimum(1.0, self.max_move / np.maximum(norm, 1e-300), out=norm)

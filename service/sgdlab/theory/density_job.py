@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from ..core.dynamics.schedules import lr_at, lr_series
-from ..core.errors import LimitExceeded, SpecError
-from ..core.simulation.plan import analysis_of, landscape_of
+from ..core.errors import SpecError
+from ..core.simulation.plan import analysis_at_submission, analysis_of, landscape_of
 from ..limits import DEFAULT_LIMITS, Limits
 from ..spec import JobRequest
 from ..core.dynamics.inits import validate_init
@@ -33,7 +33,7 @@ class DensityPlan:
     limits: Limits = field(default_factory=Limits)
 
 
-def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> DensityPlan:
+def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: bool | None = True) -> DensityPlan:
     """Check a density_evolution request (dimension, grid and step limits, method) before it is queued."""
     dyn = spec.dynamics
     if dyn.method == "gradient_descent":
@@ -54,6 +54,10 @@ def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> DensityPl
     if not np.all(lrs > 0):
         raise SpecError(f"the learning rate reaches {lrs.min():g} at step {int(np.argmin(lrs))}; density evolution "
                         "needs lr > 0 at every step", "dynamics.lr")
+    if not float(lrs.min()) / math.sqrt(dyn.batch_size) > 0:
+        raise SpecError(f"the noise lr/sqrt(batch_size) underflows to 0 (lr {float(lrs.min()):g}, batch_size "
+                        f"{dyn.batch_size:g}): density evolution needs a Gaussian kernel of positive width",
+                        "dynamics.lr")
     model = noise_model(dyn, land, float(lrs.max()))
     if model.state_dependent:
         pts = grid_.points()
@@ -64,9 +68,12 @@ def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> DensityPl
     else:
         sd = float(lrs.max()) / math.sqrt(dyn.batch_size)
     check_kernel_entries(grid_, sd, limits)
-    analysis = analysis_of(spec.landscape, limits)
-    validate_init(spec.init, land.dim, len(analysis.minima))
-    initial_from_spec(grid_, _resolved_init(spec, analysis))      # a point or box off the grid is a 422 now
+    if analyse is None:
+        analyse = analysis_at_submission(spec.landscape, land)
+    analysis = analysis_of(spec.landscape, limits) if analyse else None
+    validate_init(spec.init, land.dim, len(analysis.minima) if analysis is not None else None)
+    if analysis is not None or spec.init is None or spec.init.minimum is None:
+        initial_from_spec(grid_, _resolved_init(spec, analysis))  # a point or box off the grid is a 422 now
     return DensityPlan(spec=spec, points=points, range=rng, snapshots=snapshots, limits=limits)
 
 

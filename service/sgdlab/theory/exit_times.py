@@ -115,15 +115,20 @@ def _mfpt_2d(landscape: Landscape, start: np.ndarray, target: np.ndarray, radius
     steps = [n[1] - n[0] for n in nodes]
     tau = None
     if beta_barrier <= FAST_SOLVE_MAX_BETA_BARRIER:
-        gen = sqra_generator(values, steps, temperature)
-        flat = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0)
-        # accept the sparse LU only when positive and solving its equations to a small relative residual
-        free = ~inside.reshape(-1)
-        residual = np.abs(gen @ flat + 1.0)[free]
-        scale = (abs(gen) @ np.abs(flat))[free] + 1.0
-        if np.all(np.isfinite(flat)) and flat[free].min(initial=1.0) > 0 and \
-                np.max(residual / scale, initial=0) <= 1e-9:
-            tau = flat.reshape(values.shape)
+        try:
+            with np.errstate(all="ignore"):
+                gen = sqra_generator(values, steps, temperature)
+                flat = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0)
+        except (RuntimeError, ValueError, ArithmeticError):   # rates e^(dL/T) overflow: SuperLU cannot factorise
+            flat = None
+        if flat is not None:
+            # accept the sparse LU only when positive and solving its equations to a small relative residual
+            free = ~inside.reshape(-1)
+            residual = np.abs(gen @ flat + 1.0)[free]
+            scale = (abs(gen) @ np.abs(flat))[free] + 1.0
+            if np.all(np.isfinite(flat)) and flat[free].min(initial=1.0) > 0 and \
+                    np.max(residual / scale, initial=0) <= 1e-9:
+                tau = flat.reshape(values.shape)
     if tau is None:
         tau = mean_exit_time_grid_2d(values, steps, temperature, inside.reshape(values.shape))
     if not np.isfinite(tau).all():

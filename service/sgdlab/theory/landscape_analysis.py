@@ -125,6 +125,29 @@ def _hessian_eigs(landscape: Landscape, x: np.ndarray) -> np.ndarray:
     return np.linalg.eigvalsh(landscape.hessian(np.asarray(x, dtype=float)[None, :])[0])
 
 
+PROBE = 1e-6  # relative to the box size: how far around a minimum the loss must still be defined
+
+
+def interior_minima(landscape: Landscape, locations: Sequence[np.ndarray], ranges) -> list[np.ndarray]:
+    """Drop "minima" on the edge of the loss's domain or at a singularity (log(w) near 0, sqrt(w) at 0).
+
+    A minimum must have a finite loss, gradient and Hessian, and a finite loss a little way off along every
+    axis on both sides; where the loss stops being defined a search only finds where it ran out of domain.
+    """
+    out = []
+    h = PROBE * range_scale(ranges)
+    for x in locations:
+        x = np.asarray(x, dtype=float)
+        d = len(x)
+        probes = np.concatenate([x + h * np.eye(d), x - h * np.eye(d)])
+        with np.errstate(all="ignore"):
+            values = [landscape.loss(x[None, :]), landscape.loss(probes), landscape.grad(x[None, :].copy()),
+                      landscape.hessian(x[None, :])]
+        if all(np.all(np.isfinite(v)) for v in values):
+            out.append(x)
+    return out
+
+
 def _make_minima(landscape: Landscape, locations: Sequence[np.ndarray]) -> list[Minimum]:
     return [Minimum(k, np.asarray(x, dtype=float), float(landscape.loss(np.asarray(x)[None, :])[0]),
                     _hessian_eigs(landscape, x)) for k, x in enumerate(locations)]
@@ -151,6 +174,7 @@ def _barriers(minima: list[Minimum], saddles: list[Saddle]) -> list[Barrier]:
 def _analyze_1d(landscape: Landscape, ranges: list[tuple[float, float]], grid_points: int | None) -> LandscapeAnalysis:
     lo, hi = ranges[0]
     min_x, max_x = critical_points_1d(landscape, lo, hi, grid_points or 20001)
+    min_x = np.array([x[0] for x in interior_minima(landscape, [np.array([m]) for m in min_x], ranges)])
     minima = _make_minima(landscape, [np.array([x]) for x in min_x])
     saddles = []
     for i in range(len(min_x) - 1):
@@ -198,6 +222,7 @@ def _find_saddles(landscape: Landscape, ranges, minima_x: list[np.ndarray],
 
 def _analyze_2d(landscape: Landscape, ranges, grid_points: int | None) -> LandscapeAnalysis:
     minima_x, nodes, values = nd.minima_2d(landscape, ranges, grid_points or 301)
+    minima_x = interior_minima(landscape, minima_x, ranges)
     labels = nd.label_grid(landscape, nodes, minima_x)
     guesses: dict[tuple[int, int], np.ndarray | None] = dict(nd.lowest_passes_2d(labels, values, nodes))
     minima = _make_minima(landscape, minima_x)
@@ -209,7 +234,7 @@ def _analyze_2d(landscape: Landscape, ranges, grid_points: int | None) -> Landsc
 def _analyze_nd(landscape: Landscape, ranges, seed: int, grid_points: int | None) -> LandscapeAnalysis:
     d = landscape.dim
     starts = grid_points or min(32 * d, 256)
-    minima_x = nd.minima_multistart(landscape, ranges, seed, starts)
+    minima_x = interior_minima(landscape, nd.minima_multistart(landscape, ranges, seed, starts), ranges)
     guesses: dict[tuple[int, int], np.ndarray | None] = {}
     if len(minima_x) > 1:
         m = np.array(minima_x)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core.landscapes.base import Landscape
 from .exit_times import exact_mfpt_with_reason, kramers_steps
-from .gibbs import gibbs_basin_fractions_estimate
+from .gibbs import gibbs_basin_fractions, gibbs_basin_fractions_estimate
 from .committor import committor
 from .landscape_analysis import LandscapeAnalysis, analyze_landscape
 from .noise import NoiseModel, deepest_minimum, noise_block, scalar_temperature_at

@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from ...core.landscapes.catalog import catalog_listing
-from ...core.errors import SpecError
+from ...core.errors import LimitExceeded, SpecError
+from ...jobs.request_pool import RequestWorkTimeout
 from ...core.simulation.plan import analysis_of, landscape_of
 from ...theory.landscape_analysis import analyze_landscape
 from ...theory.landscape_theory import landscape_theory
 from ...theory.markov_chains import analyze_markov_chain
+from ..heavy_work import run_heavy
 from ..deps import principal, state
 from ..models import AnalyzeRequest, AnalyzeResponse, Catalog, MarkovRequest, MarkovResponse, ProblemDocument
 from ..problems import Problem
@@ -25,9 +27,17 @@ def list_landscapes(owner: str = Depends(principal)):
 
 
 @router.post("/landscapes/analyze", response_model=AnalyzeResponse, responses=ERRORS)
-def analyze(body: AnalyzeRequest, request: Request, owner: str = Depends(principal)):
+async def analyze(body: AnalyzeRequest, request: Request, owner: str = Depends(principal)):
     """Critical points, basins and barriers; with `temperature` (or `lr` + `batch_size`) also the theory."""
     limits = state(request).settings.limits
+    try:    # in a request-pool process, never in the API process
+        return await run_heavy(_analyze, body, limits, timeout=limits.analysis_seconds)
+    except RequestWorkTimeout:
+        raise LimitExceeded("landscape", "analysis_seconds", limits.analysis_seconds) from None
+
+
+def _analyze(body: AnalyzeRequest, limits) -> dict:
+    """The analysis and theory of one request (CPU-bound: runs through run_heavy)."""
     land = landscape_of(body.landscape, limits)
     if land.dim > limits.max_dim:
         raise Problem(422, "Limit Exceeded", f"landscape: dimension {land.dim} exceeds max_dim={limits.max_dim}",
@@ -40,6 +50,9 @@ def analyze(body: AnalyzeRequest, request: Request, owner: str = Depends(princip
         temperature, lr = body.temperature, body.lr
     elif body.lr is not None:
         temperature, lr = body.lr / (2 * (body.batch_size or 1)), body.lr
+        if not temperature > 0:
+            raise SpecError(f"the temperature lr/(2 batch_size) underflows to 0 (lr {body.lr:g}, batch_size "
+                            f"{body.batch_size or 1:g}): give a larger lr or a smaller batch_size", "lr")
     else:
         if body.batch_size is not None:
             raise Problem(422, "Validation Error", "batch_size needs lr", "validation",

@@ -10,11 +10,15 @@ from typing import Optional
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from ...jobs.store import ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_result_bytes, spec_hash
+from ...core.errors import LimitExceeded
+from ...jobs.request_pool import RequestWorkTimeout
+from ...jobs.store import (ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_result_bytes,
+                           spec_hash)
 from ...jobs.summary import spec_summary
-from ...jobs.work import submission_warnings, validate_job
+from ...jobs.work import formula_field, submission_seconds, validate_job
 from ...spec import JobRequest
 from ..deps import finished_job, owned_job, principal, state
+from ..heavy_work import run_heavy
 from ..models import JobList, JobResult, JobStatus, JobStatusName
 from ..openapi_doc import problem_responses
 from ..problems import Problem
@@ -35,20 +39,41 @@ def status_document(rec: JobStatusRecord) -> dict:
 
 @router.post("", status_code=202, response_model=JobStatus,
              responses={**problem_responses(429), 200: {"model": JobStatus, "description": "Idempotency-Key replay"}})
-def submit_job(body: JobRequest, request: Request, response: Response, owner: str = Depends(principal),
-               idempotency_key: Optional[str] = Header(None, max_length=200)):
+async def submit_job(body: JobRequest, request: Request, response: Response, owner: str = Depends(principal),
+                     idempotency_key: Optional[str] = Header(None, max_length=200)):
     """Queue a simulation or density-evolution job (202 + Location); an Idempotency-Key replay answers 200."""
     st = state(request)
     limits = st.settings.limits
     spec = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    replay = await asyncio.to_thread(_admit, st, owner, spec, idempotency_key)
+    warnings: list[dict] = []
+    if replay is None:
+        try:    # the landscape's symbolic work (and cheap analyses) in a request-pool process
+            warnings = await run_heavy(validate_job, body, limits, timeout=submission_seconds(limits),
+                                       key=(spec_hash(spec), limits.model_dump_json()))
+        except RequestWorkTimeout:
+            raise LimitExceeded(formula_field(body.landscape), "symbolic_seconds", limits.symbolic_seconds) \
+                from None
+        rec, created = await asyncio.to_thread(st.store.create, owner, body.kind, spec, idempotency_key)
+    else:
+        rec, created = replay, False
+    response.headers["Location"] = f"/v1/jobs/{rec.id}"
+    if created:
+        st.dispatcher.notify()
+    else:
+        response.status_code = 200
+    return {**status_document(rec), "warnings": warnings}
+
+
+def _admit(st, owner: str, spec: dict, idempotency_key: str | None) -> JobStatusRecord | None:
+    """The job an Idempotency-Key replays (None for a new one); 409 on a different spec, 429 when full."""
+    limits = st.settings.limits
     if idempotency_key is not None:
         rec = st.store.get_by_idempotency(owner, idempotency_key)
         if rec is not None:
             if rec.spec_hash != spec_hash(spec):
                 raise IdempotencyConflict(idempotency_key)
-            response.status_code = 200
-            response.headers["Location"] = f"/v1/jobs/{rec.id}"
-            return status_document(rec)
+            return rec
     if st.store.count(["queued"]) >= limits.max_queue:
         raise Problem(429, "Too Many Requests", f"the queue is full (max_queue={limits.max_queue})", "queue-full",
                       headers={"Retry-After": "5"}, limit="max_queue", limit_value=limits.max_queue)
@@ -56,14 +81,7 @@ def submit_job(body: JobRequest, request: Request, response: Response, owner: st
         raise Problem(429, "Too Many Requests", f"this key has max_jobs_per_key={limits.max_jobs_per_key} jobs "
                       "queued or running", "too-many-jobs", headers={"Retry-After": "5"},
                       limit="max_jobs_per_key", limit_value=limits.max_jobs_per_key)
-    validate_job(body, limits)
-    rec, created = st.store.create(owner, body.kind, spec, idempotency_key)
-    response.headers["Location"] = f"/v1/jobs/{rec.id}"
-    if created:
-        st.dispatcher.notify()
-    else:
-        response.status_code = 200
-    return {**status_document(rec), "warnings": submission_warnings(body, limits)}
+    return None
 
 
 @router.get("", response_model=JobList, responses=problem_responses(422))

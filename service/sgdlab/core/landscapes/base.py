@@ -21,6 +21,22 @@ class Landscape:
     name: str = "landscape"
     formula: str = ""
     default_range: list[tuple[float, float]]
+    rebuild_key: tuple[str, str] | None = None   # (spec JSON, limits JSON) when built by landscape_from_json
+
+    def __reduce_ex__(self, protocol):
+        """Pickle by spec when built from one (rebuilt once per process), else by constructor arguments if the
+        subclass gives them (`_pickle_args`: compiled formulas cannot be pickled), else as usual."""
+        if self.rebuild_key is not None:
+            from .build import landscape_from_json
+            return (landscape_from_json, self.rebuild_key)
+        args = self._pickle_args()
+        if args is not None:
+            return (type(self), args)
+        return super().__reduce_ex__(protocol)
+
+    def _pickle_args(self) -> tuple | None:
+        """Constructor arguments that rebuild this landscape, or None to pickle its attributes."""
+        return None
 
     def loss(self, w: np.ndarray) -> np.ndarray:
         """L(w) for each row of w: (n, d) -> (n,)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from ...limits import DEFAULT_LIMITS, Limits
 from ...spec.landscape import LandscapeSpec
 from ..errors import LimitExceeded, SpecError
@@ -12,6 +15,10 @@ from .finite_sum import FiniteSumFormulaLandscape, check_data
 from .formula import FormulaLandscape
 
 DEFAULT_VARIABLES = ["w"]
+CACHE_SIZE = 32  # landscapes (and refusals) kept per process, by spec
+
+_cache: "OrderedDict[tuple[str, str], Landscape | SpecError]" = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 def build_landscape(spec: LandscapeSpec, limits: Limits = DEFAULT_LIMITS) -> Landscape:
@@ -40,3 +47,31 @@ def _build_finite_sum(spec: LandscapeSpec, limits: Limits) -> FiniteSumFormulaLa
         return FiniteSumFormulaLandscape(fs.per_sample, fs.variables, data, fs.range, limits)
     except SpecError as exc:
         raise exc.at("finite_sum") from None
+
+
+def landscape_from_json(spec_json: str, limits_json: str) -> Landscape:
+    """The landscape of a JSON LandscapeSpec under JSON Limits, built once per process; refusals are cached too.
+
+    A SpecError (e.g. a formula whose derivatives exceed the symbolic budget) is remembered, so repeating the
+    request costs a dictionary lookup, not the symbolic work again. The landscape gets `rebuild_key`, by which
+    pickled references to it (basin maps) are resolved in another process without pickling compiled code.
+    """
+    key = (spec_json, limits_json)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+    if hit is None:
+        try:
+            hit = build_landscape(LandscapeSpec.model_validate_json(spec_json), Limits.model_validate_json(limits_json))
+            hit.rebuild_key = key
+        except SpecError as exc:
+            hit = exc
+        with _cache_lock:
+            _cache[key] = hit
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    if isinstance(hit, SpecError):
+        raise hit.copy()
+    return hit
+

@@ -75,7 +75,8 @@ class FiniteSumFormulaLandscape(FiniteSumLandscape):
         all_symbols = {**var_symbols, **make_symbols(list(self.columns))}
         try:
             self.expr = parse_with_symbols(per_sample, all_symbols, limits)
-            self._compiled = compile_derivatives(self.expr, list(var_symbols.values()), list(all_symbols.values()))
+            self._compiled = compile_derivatives(self.expr, list(var_symbols.values()), list(all_symbols.values()),
+                                                 limits)
         except SpecError as exc:
             raise exc.at("per_sample") from None
         self.variables = names
@@ -84,6 +85,10 @@ class FiniteSumFormulaLandscape(FiniteSumLandscape):
         self.name = "finite_sum"
         self.formula = f"mean over {self.n_samples} rows of {per_sample.strip()}"
         self._data = list(self.columns.values())
+        self._args = (per_sample, list(names), self.columns, list(self.default_range), limits)
+
+    def _pickle_args(self) -> tuple:
+        return self._args
 
     # ------------------------------------------------------------------ full-data evaluations, chunked
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -372,19 +373,188 @@ class CompiledDerivatives:
     hessian_exprs: tuple[tuple[sympy.Expr, ...], ...]
 
 
-def compile_derivatives(expr: sympy.Expr, wrt: Sequence[sympy.Symbol],
-                        args: Sequence[sympy.Symbol]) -> CompiledDerivatives:
-    """Differentiate `expr` w.r.t. `wrt` symbolically and lambdify loss, gradient and Hessian over `args`."""
-    grads = tuple(_drop_distributions(sympy.diff(expr, s)) for s in wrt)
-    hess = tuple(tuple(_drop_distributions(sympy.diff(g, s)) for s in wrt) for g in grads)
-    for e in grads + tuple(h for row in hess for h in row):
-        _check_defined(e)
-    flat_hess = [h for row in hess for h in row]
-    return CompiledDerivatives(
-        loss=sympy.lambdify(list(args), expr, modules="numpy"),
-        grad=sympy.lambdify(list(args), list(grads), modules="numpy", cse=True),
-        hessian=sympy.lambdify(list(args), flat_hess, modules="numpy", cse=True),
-        grad_exprs=grads, hessian_exprs=hess)
+def _bottom_up(e: sympy.Basic, memo: dict, combine: Callable[[sympy.Basic, dict], object]):
+    """memo[e] = combine(e, memo) after every argument's entry, without recursion (trees may be deep)."""
+    stack = [e]
+    while stack:
+        node = stack[-1]
+        if node in memo:
+            stack.pop()
+            continue
+        todo = [a for a in node.args if a not in memo]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        memo[node] = combine(node, memo)
+    return memo[e]
+
+
+class _SymbolicBudget:
+    """Bounds the symbolic work on one formula: nodes of all derivative trees, and wall seconds.
+
+    Before each derivative is taken its size is estimated from the tree (product and chain rule), so a
+    formula whose Hessian would have millions of nodes is refused before SymPy builds it; the clock is
+    checked between derivatives and before compiling.
+    """
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.nodes = 0
+        self.started = time.monotonic()
+        self._size: dict[sympy.Basic, int] = {}
+        self._symbols: dict[sympy.Basic, frozenset] = {}
+
+    def size(self, e: sympy.Basic) -> int:
+        """Nodes of the expression tree (shared sub-trees counted at each use, as printing and cse see them)."""
+        return _bottom_up(e, self._size, lambda node, memo: 1 + sum(memo[a] for a in node.args))
+
+    def free(self, e: sympy.Basic) -> frozenset:
+        """Free symbols of `e`, memoised (SymPy recomputes them on every access)."""
+        return _bottom_up(e, self._symbols, lambda node, memo: frozenset([node]) if node.is_Symbol else
+                          frozenset().union(*(memo[a] for a in node.args)))
+
+    def derivative_size(self, e: sympy.Basic, s: sympy.Symbol) -> int:
+        """An estimate (from above, up to SymPy's simplifications) of the nodes of d e / d s."""
+        memo: dict[sympy.Basic, int] = {}
+        for node in self.post_order(e, s):
+            memo[node] = self._rule(node, s, memo)
+        return memo.get(e, 0)
+
+    def post_order(self, e: sympy.Basic, s: sympy.Symbol) -> list[sympy.Basic]:
+        """The distinct sub-trees of `e` that hold `s`, each after all of its arguments (no recursion)."""
+        self.free(e)
+        if s not in self._symbols[e]:
+            return []
+        done: set[sympy.Basic] = set()
+        order, stack = [], [e]
+        while stack:
+            node = stack[-1]
+            if node in done:
+                stack.pop()
+                continue
+            todo = [a for a in node.args if a not in done and s in self._symbols[a]]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            done.add(node)
+            order.append(node)
+        return order
+
+    def _rule(self, e: sympy.Basic, s: sympy.Symbol, memo: dict) -> int:
+        d = lambda a: memo.get(a, 0) if s in self._symbols[a] else 0  # noqa: E731
+        if e == s:
+            return 1
+        if e.is_Add:
+            return sum(d(a) for a in e.args) + 1
+        if e.is_Mul:
+            whole = self.size(e)
+            return sum(whole - self.size(a) + d(a) + 1 for a in e.args if d(a)) + 1
+        if e.is_Pow:
+            base, exp = e.args
+            if not d(exp):
+                return self.size(e) + self.size(base) + d(base) + 3
+            return 2 * self.size(e) + self.size(base) + self.size(exp) + d(base) + d(exp) + 4
+        return sum(2 * self.size(e) + 2 * self.size(a) + d(a) + 2 for a in e.args)
+
+    def spend(self, nodes: int, what: str) -> None:
+        """Count `nodes` more derivative nodes; refuse past max_derivative_nodes or past symbolic_seconds."""
+        self.nodes += nodes
+        if self.nodes > self.limits.max_derivative_nodes:
+            raise _limit_error("max_derivative_nodes", self.limits.max_derivative_nodes, self.nodes,
+                               f"the derivatives of this formula are too large ({what})")
+        self.check_clock(what)
+
+    def check_clock(self, what: str) -> None:
+        """Refuse once the symbolic work has taken longer than symbolic_seconds."""
+        spent = time.monotonic() - self.started
+        if spent > self.limits.symbolic_seconds:
+            raise _limit_error("symbolic_seconds", self.limits.symbolic_seconds, round(spent, 2),
+                               f"differentiating and compiling this formula takes too long ({what})")
+
+
+#: d f(a) / d a for the allowlisted functions of one argument (SymPy's own rules, written out so that the
+#: chain rule below only visits sub-trees that hold the variable).
+_OUTER_DERIVATIVES: dict[type, Callable[[sympy.Expr], sympy.Expr]] = {
+    sympy.exp: sympy.exp,
+    sympy.log: lambda a: 1 / a,
+    sympy.sin: sympy.cos,
+    sympy.cos: lambda a: -sympy.sin(a),
+    sympy.tan: lambda a: 1 + sympy.tan(a) ** 2,
+    sympy.tanh: lambda a: 1 - sympy.tanh(a) ** 2,
+    sympy.sinh: sympy.cosh,
+    sympy.cosh: sympy.sinh,
+    sympy.Abs: sympy.sign,
+}
+
+
+def _diff(expr: sympy.Expr, s: sympy.Symbol, budget: "_SymbolicBudget") -> sympy.Expr:
+    """d expr / d s by the sum, product, power and chain rules, skipping sub-trees without `s` (SymPy's diff
+    visits every factor of every product, which is what made long products take minutes); other node types
+    fall back to sympy.diff."""
+    order = budget.post_order(expr, s)
+    has = lambda e: s in budget._symbols[e]  # noqa: E731
+    memo: dict[sympy.Basic, sympy.Expr] = {}
+    d = lambda e: memo[e] if has(e) else sympy.Integer(0)  # noqa: E731
+    for node in order:
+        if node == s:
+            out = sympy.Integer(1)
+        elif node.is_Add:
+            out = sympy.Add(*[d(a) for a in node.args if has(a)])
+        elif node.is_Mul:
+            args = node.args
+            out = sympy.Add(*[sympy.Mul(*args[:i], d(a), *args[i + 1:]) for i, a in enumerate(args) if has(a)])
+        elif node.is_Pow:
+            base, exp = node.args
+            if not has(exp):
+                out = exp * base ** (exp - 1) * d(base)
+            else:
+                out = node * (d(exp) * sympy.log(base) + exp * d(base) / base)
+        elif type(node) in _OUTER_DERIVATIVES and len(node.args) == 1:
+            out = _OUTER_DERIVATIVES[type(node)](node.args[0]) * d(node.args[0])
+        else:
+            out = sympy.diff(node, s)
+        memo[node] = out
+    return d(expr)
+
+
+def _bounded_diff(expr: sympy.Expr, s: sympy.Symbol, budget: _SymbolicBudget, what: str) -> sympy.Expr:
+    """d expr / d s, refused (LimitExceeded) before it is taken when its estimated size exceeds the budget."""
+    estimate = budget.derivative_size(expr, s)
+    budget.spend(estimate, f"estimated, {what}")
+    out = _drop_distributions(_diff(expr, s, budget))
+    budget.nodes -= estimate                        # replace the estimate by the actual size
+    budget.spend(budget.size(out), what)
+    return out
+
+
+def compile_derivatives(expr: sympy.Expr, wrt: Sequence[sympy.Symbol], args: Sequence[sympy.Symbol],
+                        limits: Limits = DEFAULT_LIMITS) -> CompiledDerivatives:
+    """Differentiate `expr` w.r.t. `wrt` symbolically and lambdify loss, gradient and Hessian over `args`.
+
+    The symbolic work is bounded (max_derivative_nodes, symbolic_seconds): beyond, a LimitExceeded."""
+    budget = _SymbolicBudget(limits)
+    try:
+        grads = tuple(_bounded_diff(expr, s, budget, f"gradient in {s}") for s in wrt)
+        upper: dict[tuple[int, int], sympy.Expr] = {}
+        for i, g in enumerate(grads):
+            for j in range(i, len(wrt)):              # the Hessian is symmetric: take each entry once
+                upper[i, j] = _bounded_diff(g, wrt[j], budget, f"Hessian entry {wrt[i]}, {wrt[j]}")
+        hess = tuple(tuple(upper[min(i, j), max(i, j)] for j in range(len(wrt))) for i in range(len(wrt)))
+        for e in grads + tuple(upper.values()):
+            _check_defined(e)
+        flat_hess = [h for row in hess for h in row]
+        budget.check_clock("before compiling")
+        compiled = CompiledDerivatives(
+            loss=sympy.lambdify(list(args), expr, modules="numpy"),
+            grad=sympy.lambdify(list(args), list(grads), modules="numpy", cse=True),
+            hessian=sympy.lambdify(list(args), flat_hess, modules="numpy", cse=True),
+            grad_exprs=grads, hessian_exprs=hess)
+        budget.check_clock("compiling")
+        return compiled
+    except RecursionError:
+        raise SpecError("the formula's derivatives are nested too deeply to differentiate") from None
 
 
 def checked_variables(variables: Sequence[str], limits: Limits) -> list[str]:
@@ -434,10 +604,14 @@ class FormulaLandscape(Landscape):
         self.dim = len(names)
         self.name = "expression"
         self.formula = expression.strip()
+        self._args = (expression, list(names), list(self.default_range), limits)
         try:
-            self._compiled = compile_derivatives(self.expr, list(symbols.values()), list(symbols.values()))
+            self._compiled = compile_derivatives(self.expr, list(symbols.values()), list(symbols.values()), limits)
         except SpecError as exc:
             raise exc.at("expression") from None
+
+    def _pickle_args(self) -> tuple:
+        return self._args
 
     def loss(self, w: np.ndarray) -> np.ndarray:
         """L(w) for each row: (n, d) -> (n,)."""

@@ -20,6 +20,7 @@ from ..dynamics.inits import validate_init
 from ..dynamics.methods import make_method
 from ..errors import LimitExceeded, SpecError
 from ..landscapes.base import FiniteSumLandscape, Landscape
+from ..landscapes.build import landscape_from_json
 from .shards import shard_layout
 
 LOSS_TRACE_SUBSAMPLE = 2048  # losses kept per shard and trace point for the quantiles (at most)
@@ -28,16 +29,10 @@ MAX_COORDINATE = 1e12  # ranges beyond this are a typo, and their bin widths los
 ANALYSIS_GRID_FINITE_SUM_2D = 61  # analysis grid nodes per axis for 2-D finite sums
 
 
-@lru_cache(maxsize=32)
-def _landscape_from_json(spec_json: str, limits_json: str) -> Landscape:
-    from ..landscapes.build import build_landscape
-    return build_landscape(LandscapeSpec.model_validate_json(spec_json), Limits.model_validate_json(limits_json))
-
-
 def landscape_of(spec: LandscapeSpec, limits: Limits = DEFAULT_LIMITS) -> Landscape:
     """Build (or reuse, per process) the landscape of a spec; SpecError fields are prefixed with `landscape`."""
     try:
-        return _landscape_from_json(spec.model_dump_json(), limits.model_dump_json())
+        return landscape_from_json(spec.model_dump_json(), limits.model_dump_json())
     except SpecError as e:
         raise e.at("landscape") from None
 
@@ -45,7 +40,7 @@ def landscape_of(spec: LandscapeSpec, limits: Limits = DEFAULT_LIMITS) -> Landsc
 @lru_cache(maxsize=32)
 def _analysis_from_json(spec_json: str, limits_json: str):
     from ...theory.landscape_analysis import analyze_landscape
-    land = _landscape_from_json(spec_json, limits_json)
+    land = landscape_from_json(spec_json, limits_json)
     grid_points = None
     if isinstance(land, FiniteSumLandscape) and land.dim == 2:
         grid_points = ANALYSIS_GRID_FINITE_SUM_2D  # every loss evaluation costs a pass over the data
@@ -114,6 +109,20 @@ def _check_range(rng: list | None, dim: int, field_name: str, default: list) -> 
     return [tuple(map(float, r)) for r in rng]
 
 
+MIN_BIN_ULPS = 64  # a bin narrower than this many float64 spacings of its coordinates cannot hold distinct edges
+
+
+def _check_resolution(ranges: list[tuple[float, float]], bins: list[int], field_name: str) -> None:
+    """Bins must be wide enough for float64: [1, 1.000000000000001] in 2000 bins has edges that coincide."""
+    for k, ((lo, hi), b) in enumerate(zip(ranges, bins)):
+        width = (hi - lo) / b
+        ulp = float(np.spacing(max(abs(lo), abs(hi))))
+        if not width >= MIN_BIN_ULPS * ulp:
+            raise SpecError(f"axis {k}: [{lo!r}, {hi!r}] in {b} bins gives bins {width:.3g} wide, below "
+                            f"{MIN_BIN_ULPS} float64 spacings ({MIN_BIN_ULPS * ulp:.3g}) at these coordinates: "
+                            "widen the range or use fewer bins", field_name)
+
+
 def check_size_limits(spec: JobRequest, limits: Limits) -> None:
     """Bounds that need no landscape: particles, steps, their product, snapshots, trajectories, trace points."""
     if spec.particles > limits.max_particles:
@@ -146,21 +155,51 @@ def check_size_limits(spec: JobRequest, limits: Limits) -> None:
             raise LimitExceeded("observe.loss_trace.every", "max_trace_points", limits.max_trace_points, pts)
 
 
-def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> SimulationPlan:
-    """Validate a simulation request against the limits and its landscape, and lay it out in shards."""
+def analysis_at_submission(spec: LandscapeSpec, land: Landscape) -> bool:
+    """Whether the landscape's analysis is cheap enough to run while the client waits for its 202.
+
+    Catalog landscapes in 1-D and 2-D and formulas in 1-D are: their analysis takes milliseconds to a
+    second and checks minimum indices (exit_times, init.minimum) at submission. Finite sums (each loss a
+    pass over the data), 2-D formulas and every landscape with d >= 3 are analysed as the job's first phase,
+    on a worker (a wrong minimum index then fails the job with a 422 problem naming the field)."""
+    if isinstance(land, FiniteSumLandscape):
+        return False
+    return land.dim == 1 or (spec.builtin is not None and land.dim == 2)
+
+
+def rows_per_step(land: Landscape, spec: JobRequest) -> int:
+    """Data rows one particle's step touches: 1 off finite sums, the batch for minibatch_sgd, else all rows
+    (the full gradient, and gradient_covariance's per-sample gradients)."""
+    if not isinstance(land, FiniteSumLandscape):
+        return 1
+    return spec.dynamics.batch_size if spec.dynamics.method == "minibatch_sgd" else land.n_samples
+
+
+def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: bool | None = True
+                    ) -> SimulationPlan:
+    """Validate a simulation request against the limits and its landscape, and lay it out in shards.
+
+    `analyse`: True analyses the landscape (a runnable plan); None only when `analysis_at_submission`
+    (submission-time validation; the plan's analysis is then None when it was not cheap)."""
     check_size_limits(spec, limits)
     land = landscape_of(spec.landscape, limits)
     dim = land.dim
     if dim > limits.max_dim:
         raise LimitExceeded("landscape", "max_dim", limits.max_dim, dim)
-    analysis = analysis_of(spec.landscape, limits)
-    validate_init(spec.init, dim, len(analysis.minima))
+    if analyse is None:
+        analyse = analysis_at_submission(spec.landscape, land)
+    analysis = analysis_of(spec.landscape, limits) if analyse else None
+    validate_init(spec.init, dim, len(analysis.minima) if analysis is not None else None)
     make_method(land, spec.dynamics, 1)  # method/landscape compatibility (finite sums, batch vs data size)
+    samples = spec.particles * spec.steps * rows_per_step(land, spec)
+    if samples > limits.max_particle_samples:
+        raise LimitExceeded("particles", "max_particle_samples", limits.max_particle_samples, samples)
     backend = choose_backend(spec, land)
     obs = spec.observe
     h = obs.histogram
     hist_range = _check_range(h.range if h else None, dim, "observe.histogram.range", land.default_range)
     hist_bins = _bins_list(h.bins if h else 100, dim, "observe.histogram.bins", limits)
+    _check_resolution(hist_range, hist_bins, "observe.histogram.range")
     arrival_bins = arrival_range = None
     if obs.arrival is not None:
         arrival_bins = _bins_list(obs.arrival.bins, min(dim, 2), "observe.arrival.bins", limits)
@@ -171,6 +210,7 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> Simula
             init_box = land.default_range
         default_box = init_box if init_box and all(hi > lo for lo, hi in init_box) else hist_range
         arrival_range = _check_range(obs.arrival.range, dim, "observe.arrival.range", default_box)
+        _check_resolution(arrival_range[:len(arrival_bins)], arrival_bins, "observe.arrival.range")
     cells = math.prod(hist_bins) if dim <= 2 else sum(hist_bins)           # joint bins, or marginals
     n_hist = (len(h.snapshots) + 1 + (h.time_average is not None)) * cells if h else 0
     if n_hist > limits.max_histogram_values:
@@ -185,13 +225,19 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> Simula
                           arrival_bins=arrival_bins, arrival_range=arrival_range,
                           shards=shard_layout(spec.particles), backend=backend)
     if obs.exit_times is not None:
-        k = len(analysis.minima)
         et = obs.exit_times
-        for name, v in (("from", et.from_), ("to", et.to)):
-            if v >= k:
-                raise SpecError(f"the landscape has {k} minima (indices 0..{k - 1})", f"observe.exit_times.{name}")
         if et.from_ == et.to:
             raise SpecError("'from' and 'to' must differ", "observe.exit_times.to")
-        plan.exit_target = np.asarray(analysis.minima[et.to].location, dtype=float)
-        plan.exit_radius = float(et.radius or analysis.default_exit_radius(et.to, et.from_))
+        diagonal = max(math.hypot(*(hi - lo for lo, hi in box)) for box in (land.default_range, hist_range))
+        if et.radius is not None and not et.radius <= diagonal:
+            raise SpecError(f"the target radius must be at most the diagonal of the landscape's (or the "
+                            f"histogram's) range ({diagonal:g}), got {et.radius:g}", "observe.exit_times.radius")
+        if analysis is not None:
+            k = len(analysis.minima)
+            for name, v in (("from", et.from_), ("to", et.to)):
+                if v >= k:
+                    raise SpecError(f"the landscape has {k} minima (indices 0..{k - 1})",
+                                    f"observe.exit_times.{name}")
+            plan.exit_target = np.asarray(analysis.minima[et.to].location, dtype=float)
+            plan.exit_radius = float(et.radius or analysis.default_exit_radius(et.to, et.from_))
     return plan

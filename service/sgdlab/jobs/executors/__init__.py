@@ -16,6 +16,9 @@ class Executor(Protocol):
         """The task results in task order (or handles on them that `call` accepts in their place, as the Dask
         executor's futures); raises Cancelled when cancelled, WallTimeExceeded past the deadline."""
 
+    def values(self, handles: list) -> list:
+        """The task results behind what `run` returned (fetched from the workers where `run` gave handles)."""
+
     def call(self, fn: Callable, *args, timeout: float | None = None) -> object:
         """Run fn(*args) on a worker and return its value (keeps heavy finishing work off the API process)."""
 

@@ -107,6 +107,10 @@ class DaskExecutor:
             except Exception:
                 pass
 
+    def values(self, handles: list) -> list:
+        """The results of `run`'s futures, fetched from the workers."""
+        return self.client.gather(handles)
+
     def call(self, fn, *args, timeout: float | None = None):
         """fn(*args) on a worker; futures among the arguments (the shards of `run`) arrive there as their results."""
         from distributed import TimeoutError as DaskTimeout

@@ -6,7 +6,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
@@ -119,18 +119,73 @@ class LocalExecutor:
 
     def _run(self, pool, work: JobWork, job_id: str, on_progress, cancel, deadline) -> list:
         board = self.board
-        futures = [pool.submit(_call, fn, args, ManagerHooks(board, job_id, i))
-                   for i, (fn, args) in enumerate(work.tasks)]
+        futures, stop = self._feed(pool, work, job_id)
 
         def stop_all():
             board[(job_id, "cancel")] = True
-            for f in futures:
-                f.cancel()
+            stop()
 
         _forget_when_done(board, job_id, futures)
         wait_for_tasks(futures, work.weights, lambda i: float(board.get((job_id, i), 0.0)),
                        lambda f: f.done(), on_progress, cancel, deadline, stop_all)
         return [f.result() for f in futures]
+
+    def _feed(self, pool, work: JobWork, job_id: str) -> tuple[list[Future], Callable[[], None]]:
+        """Submit the job's tasks `workers` at a time, the next as one finishes, so that the pool's FIFO queue
+        interleaves concurrent jobs (a small job's shards do not wait behind all of a long job's).
+
+        Returns one future per task (done when its task is) and a function that stops the feeding."""
+        n = len(work.tasks)
+        outer: list[Future] = [Future() for _ in range(n)]
+        inner: list[Future] = []
+        lock = threading.Lock()
+        state = {"next": 0, "stopped": False}
+
+        def submit_next() -> None:
+            with lock:
+                i = state["next"]
+                if i >= n or state["stopped"]:
+                    return
+                state["next"] += 1
+            fn, args = work.tasks[i]
+            try:
+                f = pool.submit(_call, fn, args, ManagerHooks(self.board, job_id, i))
+            except Exception as exc:  # the pool broke or shut down
+                outer[i].set_exception(exc)
+                return
+            with lock:
+                inner.append(f)
+
+            def relay(done: Future, i: int = i) -> None:
+                if done.cancelled():
+                    outer[i].cancel()
+                elif done.exception() is not None:
+                    outer[i].set_exception(done.exception())
+                else:
+                    outer[i].set_result(done.result())
+                submit_next()
+
+            f.add_done_callback(relay)
+
+        def stop() -> None:
+            """Never submit the rest; cancel what waits in the pool. A running task stops at its next chunk
+            (the board's cancel flag) and its future completes then, so the flag outlives it."""
+            with lock:
+                state["stopped"] = True
+                submitted = state["next"]
+                started = list(inner)
+            for f in started:
+                f.cancel()
+            for f in outer[submitted:]:
+                f.cancel()
+
+        for _ in range(min(self.workers, n)):
+            submit_next()
+        return outer, stop
+
+    def values(self, handles: list) -> list:
+        """`run` already returns the results themselves."""
+        return handles
 
     def call(self, fn, *args, timeout: float | None = None):
         pool = self.pool
