@@ -13,6 +13,7 @@ from ..core.errors import SpecError
 from ..core.simulation.plan import analysis_at_submission, analysis_of, landscape_of
 from ..limits import DEFAULT_LIMITS, Limits
 from ..spec import JobRequest
+from ..spec.base import normalised_spec
 from ..core.dynamics.inits import validate_init
 from .density_evolution import check_kernel_entries, evolve_density, initial_from_spec, validate_evolution_steps, \
     validate_grid_request
@@ -132,7 +133,7 @@ def finish_density(plan: DensityPlan, results: list, seconds: float, job_id: str
     noise = noise_block(model, land, analysis)
     warnings = step_size_warnings(spec.dynamics, spec.steps, analysis) + noise_warnings(model, noise, land, analysis)
     return {"job_id": job_id, "kind": "density_evolution", "seed": spec.seed,
-            "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "spec": normalised_spec(spec),
             "landscape": analysis.to_dict(), **evolved, "noise": noise,
             "validity": validity_block(0, 0, warnings),
             "performance": {"seconds": seconds, "grid_cells": len(evolved["stationary"]["density"]),

@@ -17,6 +17,7 @@ from ...jobs.store import (ACTIVE, IdempotencyConflict, JobStatusRecord, StoreCl
 from ...jobs.summary import spec_summary
 from ...jobs.work import formula_field, submission_seconds, validate_job
 from ...spec import JobRequest
+from ...spec.base import normalised_spec
 from ..deps import finished_job, owned_job, principal, state
 from ..heavy_work import run_heavy
 from ..models import JobList, JobResult, JobStatus, JobStatusName
@@ -44,7 +45,7 @@ async def submit_job(body: JobRequest, request: Request, response: Response, own
     """Queue a simulation or density-evolution job (202 + Location); an Idempotency-Key replay answers 200."""
     st = state(request)
     limits = st.settings.limits
-    spec = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    spec = normalised_spec(body)
     replay = await asyncio.to_thread(_admit, st, owner, spec, idempotency_key)
     warnings: list[dict] = []
     if replay is None:

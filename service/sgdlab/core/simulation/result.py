@@ -11,6 +11,7 @@ from ..dynamics.schedules import final_lr
 from ..observers.basin_moments import moments_of
 from ..observers.first_passage import DIVERGED, NOT_TRACKED
 from ..landscapes.base import FiniteSumLandscape
+from ...spec.base import normalised_spec
 from .plan import SimulationPlan, landscape_of
 
 
@@ -135,7 +136,7 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
     model = noise_model(spec.dynamics, land, lr_end)
     out: dict[str, Any] = {
         "job_id": job_id, "kind": "simulation", "seed": spec.seed,
-        "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "spec": normalised_spec(spec),
         "landscape": plan.analysis.to_dict(),
         "temperature": T, "beta": beta,
         "diverged": {"particles": merged["diverged"],
