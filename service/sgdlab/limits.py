@@ -33,6 +33,8 @@ class Limits(BaseModel):
     max_grid_points_1d: int = Field(5000, description="density evolution / exact MFPT grid points in 1-D")
     max_grid_points_2d: int = Field(300, description="density evolution / exact MFPT grid points per axis in 2-D")
     max_kernel_entries: int = Field(40_000_000, description="non-zeros of a density-evolution transition kernel")
+    max_sweep_points: int = Field(1000, description="points x repeats of one sweep")
+    max_sweep_particle_steps: float = Field(2e10, description="particles x steps summed over a sweep's points")
     max_queue: int = Field(1000, description="queued jobs in the whole service (429 beyond)")
     max_jobs_per_key: int = Field(200, description="queued or running jobs of one API key (429 beyond)")
     job_wall_seconds: float = Field(3600, description="wall time of one job; it fails beyond")

@@ -8,10 +8,11 @@ import time
 from datetime import datetime
 
 from ..core.errors import Cancelled, SpecError
-from ..spec import JobRequest
+from ..spec import ANY_JOB_REQUEST
 from .executors import Executor, WallTimeExceeded
 from ..problem_documents import failure_problem
 from .store import JobStore
+from .sweep_work import POINTS_IN_FLIGHT_PER_WORKER, run_sweep
 from .work import make_work
 
 log = logging.getLogger("sgdlab.dispatcher")
@@ -94,16 +95,20 @@ class Dispatcher:
 
         status, result, error = "failed", None, None
         try:
-            spec = JobRequest.model_validate(job.spec)
-            work = make_work(spec, self.settings.limits)
-            results = self.executor.run(work, job.id, on_progress, ev,
-                                        started + self.settings.limits.job_wall_seconds)
+            spec = ANY_JOB_REQUEST.validate_python(job.spec)
             deadline = started + self.settings.limits.job_wall_seconds
-            result = self.executor.call(work.finish, results, time.time() - started, job.id,
-                                        timeout=max(1.0, deadline - time.time()))
+            if spec.kind == "sweep":  # its points run as sub-jobs on the same executor (jobs/sweep_work.py)
+                result = run_sweep(self.executor, self.store, spec, job.id, job.attempts, self.settings.limits,
+                                   on_progress, ev, deadline, self.settings.workers * POINTS_IN_FLIGHT_PER_WORKER)
+                work = None
+            else:
+                work = make_work(spec, self.settings.limits)
+                results = self.executor.run(work, job.id, on_progress, ev, deadline)
+                result = self.executor.call(work.finish, results, time.time() - started, job.id,
+                                            timeout=max(1.0, deadline - time.time()))
             status = "succeeded"
             if self.metrics:
-                self.metrics.particle_steps.inc(work.particle_steps or result.get("performance", {}).get(
+                self.metrics.particle_steps.inc((work and work.particle_steps) or result.get("performance", {}).get(
                     "particle_steps", 0))
         except Cancelled:
             if self._stop.is_set():

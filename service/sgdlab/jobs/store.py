@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS artifacts (
     job_id TEXT NOT NULL, name TEXT NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
     PRIMARY KEY (job_id, name)
 );
+CREATE TABLE IF NOT EXISTS sweep_points (
+    job_id TEXT NOT NULL, k INTEGER NOT NULL, attempt INTEGER NOT NULL, finished_at TEXT NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (job_id, k)
+);
 """
 
 ACTIVE = ("queued", "running")
@@ -250,3 +255,29 @@ class JobStore:
     def put_artifact(self, job_id: str, name: str, content_type: str, body: bytes) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?)", (job_id, name, content_type, body))
+
+    def put_point(self, job_id: str, k: int, result: dict, attempt: int) -> None:
+        """Store the result of a sweep's point k as it finishes (a restart skips the points stored here)."""
+        text = json.dumps(json_safe(result), allow_nan=False)
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO sweep_points VALUES (?, ?, ?, ?, ?)",
+                             (job_id, k, attempt, now_iso(), text))
+
+    def finished_points(self, job_id: str) -> dict[int, dict]:
+        """{k: {"attempt", "finished_at"}} of the sweep's stored points."""
+        with self._lock:
+            rows = self._db.execute("SELECT k, attempt, finished_at FROM sweep_points WHERE job_id=?",
+                                    (job_id,)).fetchall()
+        return {k: {"attempt": a, "finished_at": f} for k, a, f in rows}
+
+    def point_result_text(self, job_id: str, k: int) -> str | None:
+        """The stored result JSON of a sweep's point k, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT result FROM sweep_points WHERE job_id=? AND k=?", (job_id, k)).fetchone()
+        return row[0] if row else None
+
+    def point_results(self, job_id: str) -> dict[int, dict]:
+        """{k: result document} of the sweep's stored points."""
+        with self._lock:
+            rows = self._db.execute("SELECT k, result FROM sweep_points WHERE job_id=?", (job_id,)).fetchall()
+        return {k: json.loads(text) for k, text in rows}

@@ -47,6 +47,10 @@ def _density_work(spec: JobRequest, limits: Limits) -> JobWork:
 
 def validate_job(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> None:
     """Everything a job would check before running, so that bad input is a 422 at submission."""
+    if spec.kind == "sweep":  # every point of the grid, and the sweep's total cost
+        from .sweep_points import expand_sweep
+        expand_sweep(spec, limits)
+        return
     make_work(spec, limits)
 
 

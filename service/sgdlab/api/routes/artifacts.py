@@ -57,10 +57,11 @@ def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = De
 @router.get("/tables/{name}", responses={**ERRORS, 200: {"content": {"application/json": {}, "text/csv": {}}}})
 def get_table(job_id: str, name: str, request: Request, owner: str = Depends(principal),
               format: Literal["json", "csv"] = Query("json")):
-    """A tidy table of a result block (histogram, basins, survival, loss_trace, trajectories, arrival)."""
-    if name not in tables.TABLE_NAMES:
+    """A tidy table of a result block (histogram, basins, survival, loss_trace, trajectories, arrival), or of a
+    sweep's points (`points`)."""
+    if name not in tables.TABLE_NAMES + tables.SWEEP_TABLE_NAMES:
         owned_job(request, job_id, owner)
-        raise _unknown("table", name, tables.TABLE_NAMES)
+        raise _unknown("table", name, tables.TABLE_NAMES + tables.SWEEP_TABLE_NAMES)
     result = finished_job_result(request, job_id, owner)
     try:
         rows = tables.build_table(name, result)

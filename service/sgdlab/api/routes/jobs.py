@@ -11,8 +11,9 @@ from fastapi.responses import StreamingResponse
 
 from ...jobs.store import ACTIVE, IdempotencyConflict, JobRecord, spec_hash
 from ...jobs.summary import spec_summary
+from ...jobs.sweep_work import sweep_progress
 from ...jobs.work import validate_job
-from ...spec import JobRequest
+from ...spec import AnyJobRequest
 from ..deps import owned_job, principal, state
 from ..models import JobList, JobResult, JobStatus, JobStatusName, ProblemDocument
 from ..problems import Problem
@@ -31,9 +32,9 @@ def status_document(rec: JobRecord) -> dict:
 
 
 @router.post("", status_code=202, response_model=JobStatus, responses={**ERRORS, 200: {"model": JobStatus}})
-def submit_job(body: JobRequest, request: Request, response: Response, owner: str = Depends(principal),
+def submit_job(body: AnyJobRequest, request: Request, response: Response, owner: str = Depends(principal),
                idempotency_key: Optional[str] = Header(None, max_length=200)):
-    """Queue a simulation or density-evolution job (202 + Location); an Idempotency-Key replay answers 200."""
+    """Queue a simulation, density-evolution or sweep job (202 + Location); an Idempotency-Key replay answers 200."""
     st = state(request)
     limits = st.settings.limits
     spec = body.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -95,6 +96,17 @@ def get_result(job_id: str, request: Request, owner: str = Depends(principal)):
     return Response(text, media_type="application/json")
 
 
+@router.get("/{job_id}/points/{k}/result", response_model=JobResult, responses=ERRORS)
+def get_point_result(job_id: str, k: int, request: Request, owner: str = Depends(principal)):
+    """The full result document of a sweep's point k, as soon as that point has finished (404 before)."""
+    rec = owned_job(request, job_id, owner)
+    text = state(request).store.point_result_text(job_id, k) if rec.kind == "sweep" else None
+    if text is None:
+        raise Problem(404, "Not Found", f"job {job_id} has no finished point {k}" if rec.kind == "sweep"
+                      else f"job {job_id} is not a sweep", "not-found")
+    return Response(text, media_type="application/json")
+
+
 @router.delete("/{job_id}", response_model=JobStatus, responses=ERRORS)
 def cancel_job(job_id: str, request: Request, owner: str = Depends(principal)):
     """Cancel a queued or running job (409 when it has already finished)."""
@@ -132,7 +144,9 @@ async def job_events(job_id: str, request: Request, owner: str = Depends(princip
             beat += 1
             if now != last or beat >= 30:
                 last, beat = now, 0
-                yield _sse("progress", {"id": rec.id, "status": rec.status, "progress": rec.progress})
+                yield _sse("progress", {"id": rec.id, "status": rec.status, "progress": rec.progress,
+                                        **(await asyncio.to_thread(sweep_progress, st.store, rec)
+                                           if rec.kind == "sweep" else {})})
             if await request.is_disconnected():
                 return
             await asyncio.sleep(interval)
