@@ -14,7 +14,7 @@ from .errors import JobFailedError, SgdlabError, TimeoutError
 from .models import JobPage, JobStatus, LandscapeAnalysis, LandscapeCatalog, MarkovChainAnalysis
 from .progress import ProgressBar
 from .results import Result
-from .spec import JobSpec, Landscape
+from .spec import JobSpec, Landscape, sweep_request
 from .sse import SSEDecoder
 
 
@@ -68,6 +68,12 @@ class AsyncClient(BaseClient):
                      idempotency_key: Optional[str] = None) -> "AsyncJob":
         """Queue a job; one Idempotency-Key (uuid4 unless given) covers all retries."""
         return AsyncJob(self, await self._call(self._submit_call(spec, idempotency_key)))
+
+    async def sweep(self, base: Union[JobSpec, Mapping[str, Any]], *, axes: Sequence[Mapping[str, Any]],
+              mode: str = "product", repeats: int = 1, idempotency_key: Optional[str] = None) -> "AsyncJob":
+        """Queue a sweep: `base` run at every point of `axes` (mode product or zip, `repeats` seeds per point);
+        its result's `to_pandas()` has one row per point."""
+        return await self.submit(sweep_request(base, list(axes), mode, repeats), idempotency_key=idempotency_key)
 
     async def job(self, job_id: str) -> "AsyncJob":
         """A handle on an existing job (fetches its status)."""

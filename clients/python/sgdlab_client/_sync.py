@@ -13,7 +13,7 @@ from .errors import JobFailedError, SgdlabError, TimeoutError
 from .models import JobPage, JobStatus, LandscapeAnalysis, LandscapeCatalog, MarkovChainAnalysis
 from .progress import ProgressBar
 from .results import Result
-from .spec import JobSpec, Landscape
+from .spec import JobSpec, Landscape, sweep_request
 from .sse import SSEDecoder
 
 EVENT_READ_TIMEOUT = 60.0
@@ -73,6 +73,12 @@ class Client(BaseClient):
     def submit(self, spec: Union[JobSpec, Mapping[str, Any]], *, idempotency_key: Optional[str] = None) -> "Job":
         """Queue a job (POST /v1/jobs). One Idempotency-Key (uuid4 unless given) covers all retries."""
         return Job(self, self._call(self._submit_call(spec, idempotency_key)))
+
+    def sweep(self, base: Union[JobSpec, Mapping[str, Any]], *, axes: Sequence[Mapping[str, Any]],
+              mode: str = "product", repeats: int = 1, idempotency_key: Optional[str] = None) -> "Job":
+        """Queue a sweep: `base` run at every point of `axes` (mode product or zip, `repeats` seeds per point);
+        its result's `to_pandas()` has one row per point."""
+        return self.submit(sweep_request(base, list(axes), mode, repeats), idempotency_key=idempotency_key)
 
     def job(self, job_id: str) -> "Job":
         """A handle on an existing job (fetches its status)."""

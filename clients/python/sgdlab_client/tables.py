@@ -164,13 +164,49 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Rows]] = {
 }
 
 
+SUMMARY_FIELDS = ("basin_fractions", "beta_fit", "beta_fit_stderr", "kl_divergence", "total_variation",
+                  "exit_mean_steps", "exit_ci95", "kramers_steps", "exact_steps", "variance", "loss_mean",
+                  "diverged_fraction", "warnings")
+"""The keys of a sweep's points[].summary, in the service's order (a test checks them against the service)."""
+
+
+def _summary_columns(name: str, value: Any) -> dict[str, Any]:
+    """A summary field as the service's flat columns: lists as name_0, name_1, ...; exit_ci95 as _low, _high;
+    warnings as their codes joined by ';'."""
+    if name == "exit_ci95":
+        lo, hi = value if value else (None, None)
+        return {"exit_ci95_low": lo, "exit_ci95_high": hi}
+    if name == "warnings":
+        return {"warnings": ";".join(str(w.get("code", w)) if isinstance(w, dict) else str(w) for w in value)
+                if value else None}
+    if isinstance(value, list):
+        return {f"{name}_{i}": v for i, v in enumerate(value)}
+    return {name: value}
+
+
+def _points(doc: dict[str, Any]) -> Rows:
+    """A sweep's points table: index, seed, one column per axis path, then the summary columns."""
+    rows = []
+    for p in doc.get("points") or []:
+        row: dict[str, Any] = {"index": p["index"], "seed": p["seed"], **p["params"]}
+        for name in SUMMARY_FIELDS:
+            row.update(_summary_columns(name, (p.get("summary") or {}).get(name)))
+        rows.append(row)
+    return rows
+
+
+SWEEP_BUILDERS: dict[str, Callable[[dict[str, Any]], Rows]] = {"points": _points}
+"""Tables of a sweep's result (GET /v1/jobs/{id}/tables/points)."""
+
+
 def table_rows(result: Any, name: str) -> Rows:
     """The rows of table `name` (the service's tidy rows for the same result); ValueError when the result has
     no data for it (the service answers 404 there)."""
     name = ALIASES.get(name, name)
-    if name not in BUILDERS:
-        raise ValueError(f"unknown table {name!r}; choose one of {', '.join(BUILDERS)}")
-    rows = BUILDERS[name](_doc(result))
+    builders = {**BUILDERS, **SWEEP_BUILDERS}
+    if name not in builders:
+        raise ValueError(f"unknown table {name!r}; choose one of {', '.join(builders)}")
+    rows = builders[name](_doc(result))
     if not rows:
         raise ValueError(f"this result has no data for table {name!r} (its block was not observed)")
     return rows
