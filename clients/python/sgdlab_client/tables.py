@@ -170,27 +170,27 @@ SUMMARY_FIELDS = ("basin_fractions", "beta_fit", "beta_fit_stderr", "kl_divergen
 """The keys of a sweep's points[].summary, in the service's order (a test checks them against the service)."""
 
 
-def _summary_columns(name: str, value: Any) -> dict[str, Any]:
-    """A summary field as the service's flat columns: lists as name_0, name_1, ...; exit_ci95 as _low, _high;
-    warnings as their codes joined by ';'."""
-    if name == "exit_ci95":
-        lo, hi = value if value else (None, None)
-        return {"exit_ci95_low": lo, "exit_ci95_high": hi}
-    if name == "warnings":
-        return {"warnings": ";".join(str(w.get("code", w)) if isinstance(w, dict) else str(w) for w in value)
-                if value else None}
-    if isinstance(value, list):
-        return {f"{name}_{i}": v for i, v in enumerate(value)}
-    return {name: value}
+def _warning_code(w: Any) -> str:
+    return str(w.get("code", w)) if isinstance(w, dict) else str(w)
 
 
 def _points(doc: dict[str, Any]) -> Rows:
-    """A sweep's points table: index, seed, one column per axis path, then the summary columns."""
+    """A sweep's points table: index, seed, one column per axis path, then the summary columns (lists as
+    name_0, name_1, ...; exit_ci95 as exit_ci95_low and exit_ci95_high; warnings as their codes joined by ';')."""
     rows = []
     for p in doc.get("points") or []:
         row: dict[str, Any] = {"index": p["index"], "seed": p["seed"], **p["params"]}
+        summary = p.get("summary") or {}
         for name in SUMMARY_FIELDS:
-            row.update(_summary_columns(name, (p.get("summary") or {}).get(name)))
+            value = summary.get(name)
+            if name == "exit_ci95":
+                row["exit_ci95_low"], row["exit_ci95_high"] = value or (None, None)
+            elif name == "warnings":
+                row[name] = ";".join(map(_warning_code, value)) if value else None
+            elif isinstance(value, list):
+                row.update((f"{name}_{i}", v) for i, v in enumerate(value))
+            else:
+                row[name] = value
         rows.append(row)
     return rows
 
