@@ -60,6 +60,13 @@ def test_linear_scaling_equal_lr_over_b_agree_and_doubled_lr_differs(client):
     assert full["spec"]["dynamics"]["lr"] == 0.08 and full["spec"]["steps"] == 500
     assert full["spec"]["seed"] == points[2]["seed"]
     assert full["histograms"]["final"]["counts"] and sum(full["histograms"]["final"]["counts"]) > 19000
+    for plot in ("scaling", "basins_vs_beta", "heatmap"):
+        r = client.get(f"/v1/jobs/{res['job_id']}/plots/{plot}.svg")
+        assert r.status_code == 200 and r.content.lstrip().startswith((b"<?xml", b"<svg")), (plot, r.text[:300])
+    assert client.get(f"/v1/jobs/{res['job_id']}/plots/heatmap.png?stat=variance").status_code == 422
+    assert client.get(f"/v1/jobs/{res['job_id']}/plots/arrhenius.svg").status_code == 404   # no exit times
+    bad = client.get(f"/v1/jobs/{res['job_id']}/plots/heatmap.svg?stat=nonsense").json()
+    assert bad["status"] == 422 and bad["errors"][0]["field"] == "stat"
 
 
 def test_two_sample_chi2_is_calibrated_and_detects_a_shift():
@@ -92,6 +99,7 @@ def test_arrhenius_slope_is_one_over_beta_dl_2_to_6(client):
     # the fitted prefactor matches Kramers' 2 pi / sqrt(L''(min) |L''(saddle)|) = 2 pi / sqrt(0.5 * 0.25)
     assert arr["kramers_prefactor"] == pytest.approx(2 * np.pi / np.sqrt(0.5 * 0.25), rel=1e-6)
     assert arr["prefactor_ci95"][0] < arr["kramers_prefactor"] * 1.15 and arr["prefactor"] > 0.7 * arr["kramers_prefactor"]
+    assert client.get(f"/v1/jobs/{res['job_id']}/plots/arrhenius.png").status_code == 200
     summary = res["points"][0]["summary"]
     assert summary["exit_mean_steps"] > 0 and summary["kramers_steps"] > 0 and summary["basin_fractions"] is None
 

@@ -24,9 +24,12 @@ def _unknown(kind: str, name: str, known) -> Problem:
             responses={**ERRORS, 422: {"model": ProblemDocument}, 200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
 def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = Depends(principal),
              dpi: Optional[int] = Query(None, description=f"PNG resolution, {plots.MIN_PNG_DPI} to limits.max_plot_dpi "
-                                                          f"(default {plots.PNG_DPI}); ignored for SVG")):
+                                                          f"(default {plots.PNG_DPI}); ignored for SVG"),
+             stat: Optional[str] = Query(None, max_length=40, description="heatmap of a sweep: the summary "
+                                                                            "statistic (default kl_divergence)")):
     """A plot of a finished job (.svg or .png): histogram, basins, survival, loss_trace, trajectories, arrival,
-    and for density_evolution jobs kl_to_stationary and stationary_vs_gibbs."""
+    for density_evolution jobs kl_to_stationary and stationary_vs_gibbs, and for sweeps arrhenius, scaling,
+    basins_vs_beta and heatmap (?stat=)."""
     if dpi is not None:
         top = state(request).settings.limits.max_plot_dpi
         if dpi > top:
@@ -42,11 +45,12 @@ def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = De
     result = finished_job_result(request, job_id, owner)
     store = state(request).store
     dpi = dpi if fmt == "png" else None
-    key = f"plot:{name}.{fmt}" + (f"@{dpi}" if dpi else "")
+    stat = stat if name == "heatmap" else None
+    key = f"plot:{name}.{fmt}" + (f"@{dpi}" if dpi else "") + (f"?stat={stat}" if stat else "")
     cached = store.get_artifact(job_id, key)
     if cached is None:
         try:
-            body = plots.render_plot(name, result, fmt, dpi)
+            body = plots.render_plot(name, result, fmt, dpi, stat)
         except plots.PlotUnavailable as e:
             raise Problem(404, "Not Found", str(e), "plot-unavailable") from None
         cached = (plots.MEDIA_TYPES[fmt], body)
