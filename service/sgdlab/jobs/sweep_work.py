@@ -16,7 +16,7 @@ from ..theory.sweep_analyses import SweepEntry, sweep_analyses
 from .sweep_points import SweepPoint, expand_sweep, point_count
 from .work import make_work
 
-POINTS_IN_FLIGHT_PER_WORKER = 2
+POINTS_IN_FLIGHT_PER_WORKER = 4
 """Points run at once per executor worker: a point's last task and its finishing overlap the next point's."""
 
 _live: dict[str, dict[int, float]] = {}
