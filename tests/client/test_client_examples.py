@@ -41,11 +41,13 @@ def test_linear_scaling_rule(live_server):
     assert abs(out["same_temperature"]["variance_z"]) < 4
     assert abs(out["double_temperature"]["deep_fraction_z"]) > 8
     assert abs(out["double_temperature"]["variance_z"]) > 8
+    assert out["chi2_pvalues"]["0-1"] > 1e-3 and out["chi2_pvalues"]["0-2"] < 1e-6 and out["chi2_pvalues"]["1-2"] < 1e-6
 
 
 def test_escape_times_follow_arrhenius_and_theory(live_server):
     out = run_example("03_escape_times.py", live_server)
     assert out["slopes"]["measured"] == pytest.approx(1.0, abs=0.15)
+    assert out["sweep_fit"]["slope"] == pytest.approx(1.0, abs=0.15)
     for r in out["rows"]:
         assert r["ci95"][0] < r["mean_steps"] < r["ci95"][1]
         assert math.isclose(r["mean_steps"], r["exact_steps"], rel_tol=0.2)

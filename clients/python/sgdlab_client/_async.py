@@ -87,6 +87,10 @@ class AsyncClient(BaseClient):
         """The typed result of a finished job."""
         return await self._call(self._result_call(job_id))
 
+    async def point_result(self, job_id: str, k: int) -> Result:
+        """The full result of point k of a sweep, once that point has finished (NotFoundError before)."""
+        return await self._call(self._point_result_call(job_id, k))
+
     async def cancel(self, job_id: str) -> JobStatus:
         """Cancel a queued or running job."""
         return await self._call(self._cancel_call(job_id))
@@ -186,6 +190,10 @@ class AsyncJob:
     async def result(self) -> Result:
         """The typed result."""
         return await self._client.result(self.id)
+
+    async def point_result(self, k: int) -> Result:
+        """The full result of point k of this sweep (as soon as that point has finished)."""
+        return await self._client.point_result(self.id, k)
 
     async def cancel(self) -> JobStatus:
         """Cancel the job."""

@@ -92,6 +92,10 @@ class Client(BaseClient):
         """The typed result of a finished job (ConflictError while it is not finished)."""
         return self._call(self._result_call(job_id))
 
+    def point_result(self, job_id: str, k: int) -> Result:
+        """The full result of point k of a sweep, once that point has finished (NotFoundError before)."""
+        return self._call(self._point_result_call(job_id, k))
+
     def cancel(self, job_id: str) -> JobStatus:
         """Cancel a queued or running job (ConflictError when already finished)."""
         return self._call(self._cancel_call(job_id))
@@ -190,6 +194,10 @@ class Job:
     def result(self) -> Result:
         """The typed result (ConflictError while the job is not finished)."""
         return self._client.result(self.id)
+
+    def point_result(self, k: int) -> Result:
+        """The full result of point k of this sweep (as soon as that point has finished)."""
+        return self._client.point_result(self.id, k)
 
     def cancel(self) -> JobStatus:
         """Cancel the job."""
