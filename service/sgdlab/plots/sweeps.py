@@ -4,6 +4,8 @@ linear-scaling pairs' chi-square p-values), `basins_vs_beta` (fractions against 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -84,8 +86,25 @@ def draw_basins_vs_beta(fig: Figure, result: dict) -> None:
     legend_beside(fig, ax)
 
 
+def _sort_key(v) -> tuple:
+    """Numbers first in numeric order, then anything else by its JSON text."""
+    number = isinstance(v, (int, float)) and not isinstance(v, bool)
+    return (0, v, "") if number else (1, 0, json.dumps(v, sort_keys=True))
+
+
 def _axis_values(points: list[dict], path: str) -> list:
-    return sorted({p["params"][path] for p in points}, key=lambda v: (isinstance(v, str), v))
+    """The distinct values of an axis over the points, sorted."""
+    distinct: list = []
+    for p in points:
+        if p["params"][path] not in distinct:
+            distinct.append(p["params"][path])
+    return sorted(distinct, key=_sort_key)
+
+
+def _label(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return v.get("schedule", json.dumps(v)) if isinstance(v, dict) else str(v)
 
 
 def draw_heatmap(fig: Figure, result: dict, stat: str | None = None) -> None:
@@ -112,8 +131,8 @@ def draw_heatmap(fig: Figure, result: dict, stat: str | None = None) -> None:
         raise TableUnavailable("heatmap", f"no point of the sweep has the statistic {stat!r}")
     ax = fig.add_subplot()
     mesh = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
-    ax.set_xticks(range(len(xs)), [f"{v:.3g}" if isinstance(v, float) else str(v) for v in xs], rotation=45)
-    ax.set_yticks(range(len(ys)), [f"{v:.3g}" if isinstance(v, float) else str(v) for v in ys])
+    ax.set_xticks(range(len(xs)), [_label(v) for v in xs], rotation=45)
+    ax.set_yticks(range(len(ys)), [_label(v) for v in ys])
     for (i, j), v in np.ndenumerate(grid):
         if np.isfinite(v):
             ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7, color="white")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field, JsonValue, model_validator
 
 from .base import StrictModel
 from .job import JobRequest
@@ -23,7 +23,8 @@ class SweepAxis(StrictModel):
     path: str = Field(..., min_length=1, max_length=200,
                       description="dotted path into the base job (`dynamics.lr`, `observe.exit_times.radius`, "
                                   "`init.point.0`) or a derived axis: " + ", ".join(DERIVED_AXES))
-    values: Optional[list[float | int | str | bool]] = Field(None, description="the values, in order")
+    values: Optional[list[JsonValue]] = Field(None, description="the values, in order: numbers, strings, or "
+                                                                "objects (e.g. a SCHEDULE for dynamics.lr)")
     linspace: Optional[tuple[float, float, int]] = Field(None, description="[lo, hi, n]: n evenly spaced values")
     geomspace: Optional[tuple[float, float, int]] = Field(None, description="[lo, hi, n]: n log-spaced values")
 
