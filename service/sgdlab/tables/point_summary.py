@@ -11,6 +11,7 @@ import numpy as np
 
 from .errors import TableUnavailable
 from .values import num as _num
+from ..theory.information import kl_divergence, total_variation
 
 SUMMARY_FIELDS: tuple[str, ...] = (
     "basin_fractions", "beta_fit", "beta_fit_stderr", "kl_divergence", "total_variation", "exit_mean_steps",
@@ -23,18 +24,30 @@ SCALAR_FIELDS: tuple[str, ...] = ("beta_fit", "beta_fit_stderr", "kl_divergence"
 """The summary fields that are one number (a heatmap can colour by any of them)."""
 
 
+def _cell_masses(h: dict, sizes: list[int], edges: list[np.ndarray]) -> np.ndarray:
+    """Particle counts of a histogram block, or for a density block (density evolution) the probability of each
+    cell: density x cell volume, in the joint layout's shape."""
+    if h.get("counts"):
+        return np.asarray(h["counts"], dtype=float)
+    volumes = np.ones(())
+    for e in edges:
+        volumes = np.multiply.outer(volumes, np.diff(e))
+    return np.asarray(h.get("density") or [], dtype=float) * volumes.reshape(-1)
+
+
 def histogram_marginals(h: dict) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(bin centres, counts) per coordinate of a histogram block (joint or per-coordinate marginal layout)."""
+    """(bin centres, counts or probabilities) per coordinate of a histogram block (joint or per-coordinate
+    marginal layout; a density block's cells weighted by their volume)."""
     edges = [np.asarray(e, dtype=float) for e in h.get("edges") or []]
-    counts = np.asarray(h.get("counts") or [], dtype=float)
-    if not edges or counts.size == 0:
-        return []
     sizes = [len(e) - 1 for e in edges]
     centres = [0.5 * (e[:-1] + e[1:]) for e in edges]
     if h.get("layout") == "marginal":
-        c = counts.reshape(len(edges), -1)
+        c = np.asarray(h.get("counts") or [], dtype=float).reshape(len(edges), -1)
         return [(centres[a], c[a, :sizes[a]]) for a in range(len(edges))]
-    c = counts.reshape(sizes)
+    mass = _cell_masses(h, sizes, edges) if edges else np.zeros(0)
+    if mass.size == 0 or mass.size != int(np.prod(sizes)):
+        return []
+    c = mass.reshape(sizes)
     return [(centres[a], c.sum(axis=tuple(i for i in range(len(sizes)) if i != a))) for a in range(len(sizes))]
 
 
@@ -44,15 +57,17 @@ def _variance(result: dict) -> list | None:
     final = (result.get("histograms") or {}).get("final")
     if not final:
         return None
+    counted = bool(final.get("counts"))
     out = []
-    for centre, count in histogram_marginals(final):
-        n = count.sum()
-        if n < 2:
+    for centre, weight in histogram_marginals(final):
+        n = weight.sum()
+        if not n > 0 or (counted and n < 2):
             out.append(None)
             continue
-        mean = float((centre * count).sum() / n)
-        out.append(float(((centre - mean) ** 2 * count).sum() / (n - 1)))
-    return out
+        mean = float((centre * weight).sum() / n)
+        # particle counts: the unbiased sample variance; a density: the variance of the law itself
+        out.append(float(((centre - mean) ** 2 * weight).sum() / (n - 1 if counted else n)))
+    return out or None
 
 
 def _loss_mean(result: dict) -> float | None:
@@ -75,9 +90,29 @@ def _warnings(result: dict) -> list | None:
     return found or None
 
 
+def _density_vs_gibbs(result: dict) -> tuple[float | None, float | None]:
+    """Density evolution: KL(final density || Gibbs) and their total variation on the grid's cells."""
+    final = (result.get("histograms") or {}).get("final") or {}
+    theory = (result.get("gibbs") or {}).get("density_theory")
+    edges = [np.asarray(e, dtype=float) for e in final.get("edges") or []]
+    if not theory or not final.get("density") or len(theory) != len(final["density"]):
+        return None, None
+    sizes = [len(e) - 1 for e in edges]
+    p = _cell_masses({"density": final["density"]}, sizes, edges)
+    q = _cell_masses({"density": theory}, sizes, edges)
+    if not (p.sum() > 0 and q.sum() > 0):
+        return None, None
+    p, q = p / p.sum(), q / q.sum()
+    return _num(kl_divergence(p, q)), _num(total_variation(p, q))
+
+
 def point_summary(result: dict) -> dict[str, Any]:
-    """points[].summary of a point's result document (simulation or density_evolution)."""
+    """points[].summary of a point's result document (simulation or density_evolution; for density evolution
+    kl_divergence and total_variation compare the final density with Gibbs on the grid's cells)."""
     gibbs = result.get("gibbs") or {}
+    kl, tv = gibbs.get("kl_divergence"), gibbs.get("total_variation")
+    if result.get("kind") == "density_evolution":
+        kl, tv = _density_vs_gibbs(result)
     exits = result.get("exit_times") or {}
     basins = (result.get("basins") or {}).get("final")
     ci = exits.get("ci95")
@@ -85,8 +120,8 @@ def point_summary(result: dict) -> dict[str, Any]:
         "basin_fractions": [_num(b.get("fraction")) for b in basins] if basins else None,
         "beta_fit": _num(gibbs.get("beta_fit")),
         "beta_fit_stderr": _num(gibbs.get("beta_fit_stderr")),
-        "kl_divergence": _num(gibbs.get("kl_divergence", result.get("kl_stationary_vs_gibbs"))),
-        "total_variation": _num(gibbs.get("total_variation", result.get("total_variation_stationary_vs_gibbs"))),
+        "kl_divergence": _num(kl),
+        "total_variation": _num(tv),
         "exit_mean_steps": _num(exits.get("mean_steps")),
         "exit_ci95": [_num(x) for x in ci] if ci else None,
         "kramers_steps": _num(exits.get("kramers_steps")),

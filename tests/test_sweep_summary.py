@@ -1,0 +1,62 @@
+"""A sweep point's summary (tables/point_summary.py) against hand-computed values, and the points table."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sgdlab.tables.point_summary import SUMMARY_FIELDS, point_summary, points_table
+from sgdlab.tables.errors import TableUnavailable
+
+
+def test_variance_of_a_counted_histogram_is_the_sample_variance_of_its_bin_centres():
+    edges = [-1.0, 0.0, 1.0, 2.0]
+    counts = [3, 5, 2]
+    s = point_summary({"kind": "simulation", "histograms": {"final": {"edges": [edges], "counts": counts,
+                                                                      "layout": "joint"}}})
+    sample = np.repeat([-0.5, 0.5, 1.5], counts)
+    assert s["variance"] == pytest.approx([np.var(sample, ddof=1)], rel=1e-12)
+    assert tuple(s) == SUMMARY_FIELDS and s["exit_mean_steps"] is None and s["warnings"] is None
+
+
+def test_variance_per_coordinate_of_a_2d_joint_histogram():
+    counts = np.array([[4, 0], [1, 5]])      # rows: w1 bins, columns: w2 bins (row-major)
+    h = {"edges": [[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]], "counts": counts.reshape(-1).tolist(), "layout": "joint"}
+    s = point_summary({"histograms": {"final": h}})
+    w1 = np.repeat([0.5, 1.5], counts.sum(axis=1))
+    w2 = np.repeat([1.0, 3.0], counts.sum(axis=0))
+    assert s["variance"] == pytest.approx([np.var(w1, ddof=1), np.var(w2, ddof=1)])
+
+
+def test_density_evolution_kl_and_tv_against_gibbs_on_the_cells():
+    # cells of widths 1 and 3: final masses 0.75, 0.25; Gibbs masses 0.5, 0.5
+    result = {"kind": "density_evolution",
+              "histograms": {"final": {"edges": [[0.0, 1.0, 4.0]], "density": [0.75, 0.25 / 3]}},
+              "gibbs": {"density_theory": [0.5, 0.5 / 3], "kl_stationary_vs_gibbs": 9.0}}
+    s = point_summary(result)
+    assert s["kl_divergence"] == pytest.approx(0.75 * math.log(1.5) + 0.25 * math.log(0.5), rel=1e-12)
+    assert s["total_variation"] == pytest.approx(0.25, rel=1e-12)
+    mean = 0.75 * 0.5 + 0.25 * 2.5
+    assert s["variance"] == pytest.approx([0.75 * (0.5 - mean) ** 2 + 0.25 * (2.5 - mean) ** 2])
+
+
+def test_diverged_and_warnings_prefer_the_validity_block():
+    warn = {"code": "not_exponential", "message": "..."}
+    plain = point_summary({"diverged": {"particles": 3, "fraction": 0.3}, "exit_times": {"warnings": [warn]}})
+    assert plain["diverged_fraction"] == 0.3 and plain["warnings"] == [warn]
+    valid = point_summary({"diverged": {"fraction": 0.3}, "validity": {"diverged": {"fraction": 0.1},
+                                                                      "warnings": [{"code": "unstable"}]}})
+    assert valid["diverged_fraction"] == 0.1 and valid["warnings"] == [{"code": "unstable"}]
+
+
+def test_points_table_spreads_lists_and_refuses_non_sweeps():
+    summary = dict.fromkeys(SUMMARY_FIELDS)
+    summary.update(basin_fractions=[0.25, 0.75], exit_ci95=[10.0, 20.0], warnings=[{"code": "a"}, {"code": "b"}])
+    rows = points_table({"kind": "sweep", "points": [{"index": 0, "seed": 5, "params": {"dynamics.lr": 0.1},
+                                                       "summary": summary}]})
+    assert rows[0]["dynamics.lr"] == 0.1 and rows[0]["basin_fractions_1"] == 0.75
+    assert rows[0]["exit_ci95_low"] == 10.0 and rows[0]["exit_ci95_high"] == 20.0 and rows[0]["warnings"] == "a;b"
+    with pytest.raises(TableUnavailable):
+        points_table({"kind": "simulation"})
