@@ -47,10 +47,11 @@ SIMULATION_PLOT_NAMES: tuple[str, ...] = tuple(n for n in PLOT_NAMES
 PLOT_BLOCKS: dict[str, str] = {
     "histogram": "histograms", "basins": "basins", "survival": "exit_times", "loss_trace": "loss_trace",
     "trajectories": "trajectories", "arrival": "arrival", "kl_to_stationary": "kl_to_stationary",
-    "stationary_vs_gibbs": "stationary", "arrhenius": "analyses", "scaling": "analyses",
-    "basins_vs_beta": "analyses", "heatmap": "points",
+    "stationary_vs_gibbs": "stationary", "arrhenius": "analyses.arrhenius",
+    "scaling": "analyses.linear_scaling", "basins_vs_beta": "analyses.basins_vs_beta", "heatmap": "points",
 }
-"""The result block each plot is drawn from (the dashboard offers a plot when its block is in the result)."""
+"""The result block each plot is drawn from, a dotted path (the dashboard offers a plot when its block is in the
+result)."""
 VEGA_NAMES: tuple[str, ...] = tuple(VEGA_BUILDERS)
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 

@@ -133,9 +133,11 @@ def draw_heatmap(fig: Figure, result: dict, stat: str | None = None) -> None:
     mesh = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(len(xs)), [_label(v) for v in xs], rotation=45)
     ax.set_yticks(range(len(ys)), [_label(v) for v in ys])
+    middle = np.nanmin(grid) + 0.5 * (np.nanmax(grid) - np.nanmin(grid))
     for (i, j), v in np.ndenumerate(grid):
-        if np.isfinite(v):
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7, color="white")
+        if np.isfinite(v):   # dark text on the bright (high) end of viridis, light text on the dark end
+            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8,
+                    color="black" if v > middle else "white")
     ax.set_xlabel(axes[0])
     ax.set_ylabel(axes[1])
     fig.colorbar(mesh, ax=ax, label=stat + (" (mean over repeats)" if result.get("repeats", 1) > 1 else ""))
