@@ -101,7 +101,7 @@ def test_sweep_points_run_on_dask_and_equal_the_same_jobs_run_alone(tmp_path):
         finally:
             dask.close()
     assert [p["index"] for p in result["points"]] == [0, 1, 2, 3] and seen[-1] == 1.0
-    stored = store.point_results("sweep-on-dask")
+    stored = dict(store.point_results("sweep-on-dask"))
     for k, point in stored.items():
         alone = simulate(point["spec"])
         assert point["histograms"] == alone["histograms"] and point["basins"] == alone["basins"]

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -276,8 +276,13 @@ class JobStore:
             row = self._db.execute("SELECT result FROM sweep_points WHERE job_id=? AND k=?", (job_id, k)).fetchone()
         return row[0] if row else None
 
-    def point_results(self, job_id: str) -> dict[int, dict]:
-        """{k: result document} of the sweep's stored points."""
+    def point_results(self, job_id: str) -> Iterator[tuple[int, dict]]:
+        """(k, result document) of the sweep's stored points, one at a time (a sweep's results together may
+        not fit in memory)."""
         with self._lock:
-            rows = self._db.execute("SELECT k, result FROM sweep_points WHERE job_id=?", (job_id,)).fetchall()
-        return {k: json.loads(text) for k, text in rows}
+            ks = [k for (k,) in self._db.execute("SELECT k FROM sweep_points WHERE job_id=? ORDER BY k",
+                                                 (job_id,)).fetchall()]
+        for k in ks:
+            text = self.point_result_text(job_id, k)
+            if text is not None:
+                yield k, json.loads(text)

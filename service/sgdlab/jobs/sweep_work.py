@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait, FIRST_EXCEPTION
-from typing import Callable
+from typing import Callable, Iterable
 
 from ..core.errors import Cancelled, SpecError
 from ..limits import Limits
@@ -52,17 +52,40 @@ def _lr_of(spec) -> float | None:
     return float(lr) if isinstance(lr, (int, float)) else None
 
 
-def sweep_result(spec: SweepRequest, job_id: str, points: list[SweepPoint], results: dict[int, dict],
+ANALYSIS_BLOCKS = ("kind", "beta", "temperature", "landscape", "diverged", "validity", "exit_times", "basins",
+                   "gibbs", "histograms")
+"""The blocks of a point's result the cross-point analyses read (the rest is dropped once summarised)."""
+
+
+def _for_analyses(result: dict) -> dict:
+    """The part of a point's result the analyses need: no trajectories, traces, snapshots or survival curves."""
+    out = {k: result[k] for k in ANALYSIS_BLOCKS if k in result}
+    if "histograms" in out:
+        out["histograms"] = {"final": (out["histograms"] or {}).get("final")}
+    if "exit_times" in out:
+        out["exit_times"] = {k: v for k, v in out["exit_times"].items() if k != "survival"}
+    if "gibbs" in out:
+        out["gibbs"] = {k: v for k, v in out["gibbs"].items() if k != "density_theory"}
+    return out
+
+
+def sweep_result(spec: SweepRequest, job_id: str, points: list[SweepPoint], results: Iterable[tuple[int, dict]],
                  seconds: float) -> dict:
-    """The sweep's result document: a summary per point (with its link) and the analyses its axes support."""
-    entries = [SweepEntry(p.index, _lr_of(p.spec), p.spec.dynamics.batch_size, p.spec.steps, results[p.index])
+    """The sweep's result document: a summary per point (with its link) and the analyses its axes support.
+    `results` yields (k, full result) one point at a time; each is summarised, then cut to what the analyses
+    read."""
+    summaries, kept = {}, {}
+    for k, result in results:
+        summaries[k] = point_summary(result)
+        kept[k] = _for_analyses(result)
+    entries = [SweepEntry(p.index, _lr_of(p.spec), p.spec.dynamics.batch_size, p.spec.steps, kept[p.index])
                for p in points]
     return {"job_id": job_id, "kind": "sweep", "seed": spec.base.seed,
             "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
             "mode": spec.mode, "repeats": spec.repeats,
             "axes": [a.path for a in spec.axes],
             "points": [{"index": p.index, "params": p.params, "seed": p.seed,
-                        "summary": point_summary(results[p.index]), "result": point_path(job_id, p.index)}
+                        "summary": summaries[p.index], "result": point_path(job_id, p.index)}
                        for p in points],
             "analyses": sweep_analyses(entries),
             "performance": {"seconds": seconds, "points": len(points),
