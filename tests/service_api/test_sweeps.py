@@ -67,6 +67,14 @@ def test_linear_scaling_equal_lr_over_b_agree_and_doubled_lr_differs(client):
     assert client.get(f"/v1/jobs/{res['job_id']}/plots/arrhenius.svg").status_code == 404   # no exit times
     bad = client.get(f"/v1/jobs/{res['job_id']}/plots/heatmap.svg?stat=nonsense").json()
     assert bad["status"] == 422 and bad["errors"][0]["field"] == "stat"
+    for view in ("scaling", "basins_vs_beta", "heatmap"):
+        spec = client.get(f"/v1/jobs/{res['job_id']}/vega/{view}").json()
+        assert spec["$schema"].endswith("vega-lite/v5.json") and spec["data"]["values"], view
+    heat = client.get(f"/v1/jobs/{res['job_id']}/vega/heatmap").json()
+    assert heat["data"]["values"] == table                   # the points table itself
+    assert heat["encoding"]["x"]["field"] == "dynamics\\.lr" and heat["params"][0]["value"] == "kl_divergence"
+    scaling = client.get(f"/v1/jobs/{res['job_id']}/vega/scaling").json()["data"]["values"]
+    assert {r["pair"]: r["same_ratio"] for r in scaling} == {f"{a}-{b}": p["same_ratio"] for (a, b), p in pairs.items()}
 
 
 def test_two_sample_chi2_is_calibrated_and_detects_a_shift():
@@ -100,6 +108,8 @@ def test_arrhenius_slope_is_one_over_beta_dl_2_to_6(client):
     assert arr["kramers_prefactor"] == pytest.approx(2 * np.pi / np.sqrt(0.5 * 0.25), rel=1e-6)
     assert arr["prefactor_ci95"][0] < arr["kramers_prefactor"] * 1.15 and arr["prefactor"] > 0.7 * arr["kramers_prefactor"]
     assert client.get(f"/v1/jobs/{res['job_id']}/plots/arrhenius.png").status_code == 200
+    vega = client.get(f"/v1/jobs/{res['job_id']}/vega/arrhenius").json()
+    assert [r["beta_dl"] for r in vega["data"]["values"]] == [p["beta_dl"] for p in arr["points"]]
     summary = res["points"][0]["summary"]
     assert summary["exit_mean_steps"] > 0 and summary["kramers_steps"] > 0 and summary["basin_fractions"] is None
 

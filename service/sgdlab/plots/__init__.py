@@ -21,6 +21,7 @@ from .loss_trace import draw_loss_trace
 from .survival import draw_survival
 from .sweeps import draw_arrhenius, draw_basins_vs_beta, draw_heatmap, draw_scaling
 from .trajectories import draw_trajectories
+from .sweep_vega import SWEEP_VEGA_BUILDERS
 from .vega import VEGA_BUILDERS, vega_spec
 
 PLOT_DRAWERS: dict[str, Callable[[Figure, dict], None]] = {
@@ -53,6 +54,8 @@ PLOT_BLOCKS: dict[str, str] = {
 """The result block each plot is drawn from, a dotted path (the dashboard offers a plot when its block is in the
 result)."""
 VEGA_NAMES: tuple[str, ...] = tuple(VEGA_BUILDERS)
+SWEEP_VEGA_NAMES: tuple[str, ...] = tuple(SWEEP_VEGA_BUILDERS)
+"""Vega-Lite views of a sweep's result."""
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
@@ -83,5 +86,5 @@ def vega_lite(name: str, result: dict) -> dict:
 
 
 __all__ = ["render_plot", "vega_lite", "UnknownPlot", "PlotUnavailable", "PLOT_NAMES", "PLOT_BLOCKS",
-           "SIMULATION_PLOT_NAMES", "DENSITY_PLOT_NAMES", "SWEEP_PLOT_NAMES", "VEGA_NAMES",
+           "SIMULATION_PLOT_NAMES", "DENSITY_PLOT_NAMES", "SWEEP_PLOT_NAMES", "SWEEP_VEGA_NAMES", "VEGA_NAMES",
            "MEDIA_TYPES", "PNG_DPI", "MIN_PNG_DPI"]

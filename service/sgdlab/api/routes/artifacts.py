@@ -78,10 +78,11 @@ def get_table(job_id: str, name: str, request: Request, owner: str = Depends(pri
 
 @router.get("/vega/{name}", responses=ERRORS)
 def get_vega(job_id: str, name: str, request: Request, owner: str = Depends(principal)):
-    """A Vega-Lite v5 spec (with inline data) of a main plot: histogram, basins, survival, loss_trace."""
-    if name not in plots.VEGA_NAMES:
+    """A Vega-Lite v5 spec (with inline data) of a main plot: histogram, basins, survival, loss_trace; of a
+    sweep: arrhenius, scaling, basins_vs_beta, heatmap."""
+    if name not in plots.VEGA_NAMES + plots.SWEEP_VEGA_NAMES:
         owned_job(request, job_id, owner)
-        raise _unknown("Vega-Lite plot", name, plots.VEGA_NAMES)
+        raise _unknown("Vega-Lite plot", name, plots.VEGA_NAMES + plots.SWEEP_VEGA_NAMES)
     result = finished_job_result(request, job_id, owner)
     try:
         return plots.vega_lite(name, result)
