@@ -60,3 +60,38 @@ def test_points_table_spreads_lists_and_refuses_non_sweeps():
     assert rows[0]["exit_ci95_low"] == 10.0 and rows[0]["exit_ci95_high"] == 20.0 and rows[0]["warnings"] == "a;b"
     with pytest.raises(TableUnavailable):
         points_table({"kind": "simulation"})
+
+
+def test_linear_scaling_pairs_need_equal_time_and_equal_bins_and_are_bounded(monkeypatch):
+    from sgdlab.theory import sweep_analyses as sa
+
+    def entry(k, lr, b, steps, edges=(0.0, 1.0, 2.0), counts=(50, 50)):
+        return sa.SweepEntry(k, lr, b, steps, {"histograms": {"final": {"edges": [list(edges)],
+                                                                         "counts": list(counts)}}})
+    entries = [entry(0, 0.1, 1, 100), entry(1, 0.2, 2, 50), entry(2, 0.2, 1, 50), entry(3, 0.1, 1, 99),
+               entry(4, 0.1, 1, 100, edges=(0.0, 1.0, 3.0))]
+    out = sa.linear_scaling(entries)
+    assert [(p["a"], p["b"], p["same_ratio"]) for p in out["pairs"]] == [(0, 1, True), (0, 2, False),
+                                                                         (1, 2, False)]
+    assert out["min_pvalue_same_ratio"] == 1.0 and out["pairs_left_out"] == 0
+    monkeypatch.setattr(sa, "MAX_PAIRS", 1)
+    out = sa.linear_scaling(entries)
+    assert [(p["a"], p["b"]) for p in out["pairs"]] == [(0, 1)] and out["pairs_left_out"] == 2
+
+
+def test_arrhenius_recovers_slope_and_prefactor_of_exact_data():
+    from sgdlab.theory import sweep_analyses as sa
+    landscape = {"barriers": [{"from": 0, "to": 1, "height": 0.5}]}
+    entries = []
+    for k, beta in enumerate([4.0, 6.0, 8.0, 10.0]):
+        lr = 2 / beta                                  # B = 1
+        mean = 3.0 * math.exp(0.7 * beta * 0.5) / lr    # tau = 3 exp(0.7 beta dL)
+        entries.append(sa.SweepEntry(k, lr, 1, 1000, {
+            "beta": beta, "landscape": landscape,
+            "exit_times": {"from": 0, "to": 1, "mean_steps": mean, "ci95": [0.9 * mean, 1.1 * mean],
+                           "kramers_steps": 5.0 * math.exp(beta * 0.5) / lr, "escaped": 100, "censored": 0}}))
+    fit = sa.arrhenius(entries)
+    assert fit["slope"] == pytest.approx(0.7, rel=1e-9) and fit["prefactor"] == pytest.approx(3.0, rel=1e-9)
+    assert fit["kramers_prefactor"] == pytest.approx(5.0, rel=1e-9) and fit["dof"] == 2
+    assert fit["slope_ci95"][0] <= 0.7 <= fit["slope_ci95"][1]
+    assert sa.arrhenius(entries[:2]) is None            # two temperatures do not make a fit

@@ -13,6 +13,7 @@ from scipy import stats
 
 MIN_BIN_COUNT = 10  # adjacent bins are pooled until both histograms together hold this many particles
 REL_TOL = 1e-9      # lr/B and lr*steps count as equal within this relative tolerance
+MAX_PAIRS = 2000    # linear-scaling pairs tested at most (pairs of equal lr/B first), so a big grid stays cheap
 GD_STABILITY_EDGE = 2.0  # gradient descent on a quadratic is stable iff lr * lambda_max < 2
 
 
@@ -121,25 +122,27 @@ def _close(x: float, y: float) -> bool:
 
 
 def linear_scaling(entries: list[SweepEntry]) -> dict[str, Any] | None:
-    """Pairs of points at equal continuous time lr*steps: their final histograms' two-sample chi-square, flagged
-    by whether lr/B is equal (the linear scaling rule says those agree)."""
-    hs = [(e, ((e.result.get("histograms") or {}).get("final") or {}).get("counts")) for e in entries
-          if e.lr is not None]
-    hs = [(e, c) for e, c in hs if c]
-    pairs = []
-    for i, (a, ca) in enumerate(hs):
-        for b, cb in hs[i + 1:]:
-            if len(ca) != len(cb) or not _close(a.lr * a.steps, b.lr * b.steps):
-                continue
-            test = two_sample_chi2(ca, cb)
-            pairs.append({"a": a.index, "b": b.index, "time": a.lr * a.steps,
-                          "lr_over_b": [a.lr / a.batch_size, b.lr / b.batch_size],
-                          "same_ratio": _close(a.lr / a.batch_size, b.lr / b.batch_size), **test})
-    if not pairs:
+    """Pairs of points at equal continuous time lr*steps with final histograms on the same bins: their two-sample
+    chi-square, flagged by whether lr/B is equal (the linear scaling rule says those agree)."""
+    finals = [(e, (e.result.get("histograms") or {}).get("final") or {}) for e in entries if e.lr is not None]
+    hs = [(e, h["counts"], h.get("edges")) for e, h in finals if h.get("counts")]
+    candidates = [(i, j) for i in range(len(hs)) for j in range(i + 1, len(hs))
+                  if hs[i][2] == hs[j][2] and _close(hs[i][0].lr * hs[i][0].steps, hs[j][0].lr * hs[j][0].steps)]
+    if not candidates:
         return None
-    same = [p["pvalue"] for p in pairs if p["same_ratio"] and p["pvalue"] is not None]
+    same = {(i, j): _close(hs[i][0].lr / hs[i][0].batch_size, hs[j][0].lr / hs[j][0].batch_size)
+            for i, j in candidates}
+    chosen = sorted(sorted(candidates, key=lambda ij: not same[ij])[:MAX_PAIRS])
+    pairs = []
+    for i, j in chosen:
+        (a, ca, _), (b, cb, _) = hs[i], hs[j]
+        pairs.append({"a": a.index, "b": b.index, "time": a.lr * a.steps,
+                      "lr_over_b": [a.lr / a.batch_size, b.lr / b.batch_size], "same_ratio": same[(i, j)],
+                      **two_sample_chi2(ca, cb)})
+    agree = [p["pvalue"] for p in pairs if p["same_ratio"] and p["pvalue"] is not None]
     diff = [p["pvalue"] for p in pairs if not p["same_ratio"] and p["pvalue"] is not None]
-    return {"pairs": pairs, "min_pvalue_same_ratio": min(same) if same else None,
+    return {"pairs": pairs, "pairs_left_out": len(candidates) - len(chosen),
+            "min_pvalue_same_ratio": min(agree) if agree else None,
             "max_pvalue_different_ratio": max(diff) if diff else None,
             "test": "two-sample chi-square on the final histograms, adjacent bins pooled to >= "
                     f"{MIN_BIN_COUNT} particles"}
