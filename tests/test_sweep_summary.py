@@ -95,3 +95,19 @@ def test_arrhenius_recovers_slope_and_prefactor_of_exact_data():
     assert fit["kramers_prefactor"] == pytest.approx(5.0, rel=1e-9) and fit["dof"] == 2
     assert fit["slope_ci95"][0] <= 0.7 <= fit["slope_ci95"][1]
     assert sa.arrhenius(entries[:2]) is None            # two temperatures do not make a fit
+
+
+def test_stability_edge_of_gradient_descent_on_a_quadratic():
+    """Gradient descent on L = w^2 / 2 (lambda = 1) diverges iff lr > 2: the observed edge lies between the
+    sweep's lr values around 2 (at lr = 2.5 the iterates grow by 1.5 per step and overflow)."""
+    from sgdlab.core.simulation.run import simulate
+    from sgdlab.theory import sweep_analyses as sa
+    entries = []
+    for k, lr in enumerate([1.0, 1.9, 2.5, 3.0]):
+        res = simulate({"landscape": {"builtin": "quadratic"}, "dynamics": {"method": "gradient_descent", "lr": lr},
+                        "particles": 200, "steps": 2000, "seed": 1, "observe": {"histogram": None}})
+        entries.append(sa.SweepEntry(k, lr, 1, 2000, res))
+    out = sa.stability_edge(entries)
+    assert [r["diverged_fraction"] for r in out["points"]][:2] == [0.0, 0.0]
+    assert [r["diverged_fraction"] for r in out["points"]][2:] == [1.0, 1.0]
+    assert 1.9 < out["edge_observed"] < 2.5 and out["edge_theory"] == 2.0

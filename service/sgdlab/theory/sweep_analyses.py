@@ -149,20 +149,38 @@ def linear_scaling(entries: list[SweepEntry]) -> dict[str, Any] | None:
 
 
 def basins_vs_beta(entries: list[SweepEntry]) -> dict[str, Any] | None:
-    """Final basin fractions (with binomial standard errors) against beta, beside the Gibbs fractions."""
+    """Final basin fractions (with binomial standard errors) against beta, beside the Gibbs fractions and their
+    total variation distance."""
     rows = []
     for e in entries:
         final = (e.result.get("basins") or {}).get("final")
         beta = _beta(e)
         if not final or beta is None:
             continue
-        rows.append({"index": e.index, "beta": beta, "fractions": [b.get("fraction") for b in final],
-                     "stderr": [b.get("stderr") for b in final],
-                     "gibbs": (e.result.get("gibbs") or {}).get("basin_fractions_theory")})
+        fractions = [b.get("fraction") for b in final]
+        gibbs = (e.result.get("gibbs") or {}).get("basin_fractions_theory")
+        tv = (0.5 * sum(abs(f - g) for f, g in zip(fractions, gibbs))
+              if gibbs and len(gibbs) == len(fractions) and None not in fractions else None)
+        rows.append({"index": e.index, "beta": beta, "fractions": fractions,
+                     "stderr": [b.get("stderr") for b in final], "gibbs": gibbs, "total_variation": tv})
     if len({round(r["beta"], 9) for r in rows}) < 2:
         return None
     rows.sort(key=lambda r: r["beta"])
     return {"points": rows}
+
+
+def _half_diverged(rows: list[dict]) -> float | None:
+    """The lr * lambda_max where the diverged fraction first reaches 1/2, interpolated linearly between the two
+    points around it (rows sorted by lr * lambda_max); None when no point reaches 1/2 or the first one already
+    does (the edge lies outside the sweep)."""
+    for lo, hi in zip(rows, rows[1:]):
+        if lo["diverged_fraction"] >= 0.5:
+            return None
+        if hi["diverged_fraction"] >= 0.5:
+            f0, f1 = lo["diverged_fraction"], hi["diverged_fraction"]
+            x0, x1 = lo["lr_lambda_max"], hi["lr_lambda_max"]
+            return x0 + (0.5 - f0) / (f1 - f0) * (x1 - x0)
+    return None
 
 
 def stability_edge(entries: list[SweepEntry]) -> dict[str, Any] | None:
@@ -180,7 +198,7 @@ def stability_edge(entries: list[SweepEntry]) -> dict[str, Any] | None:
     if len({round(r["lr_lambda_max"], 9) for r in rows}) < 2:
         return None
     rows.sort(key=lambda r: r["lr_lambda_max"])
-    return {"points": rows, "edge_theory": GD_STABILITY_EDGE,
+    return {"points": rows, "edge_theory": GD_STABILITY_EDGE, "edge_observed": _half_diverged(rows),
             "note": "lr * lambda_max < 2 is the stability bound of gradient descent at a quadratic minimum; noise "
                     "and the landscape away from the minima move the observed edge"}
 
