@@ -59,3 +59,20 @@ def test_cli_sweep_wait_writes_the_points_csv(live_server, tmp_path, capsys):
     code = cli.main(["--url", live_server, "sweep", str(bad)])
     err = capsys.readouterr().err
     assert code == cli.EXIT_API_ERROR and "axes[0].values" in err
+
+
+def test_async_client_sweep_and_point_result(live_server):
+    import asyncio
+
+    from sgdlab_client import AsyncClient
+
+    async def go():
+        async with AsyncClient(live_server) as client:
+            job = await client.sweep(BASE, axes=AXES[:1], mode="zip")
+            await job.wait(timeout=120)
+            result = await job.result()
+            point = await job.point_result(1)
+            return result, point
+    result, point = asyncio.run(go())
+    assert isinstance(result, SweepResult) and len(result.to_pandas()) == 2
+    assert point.spec["dynamics"]["lr"] == 0.05 and point.spec["seed"] == result.points[1]["seed"]
