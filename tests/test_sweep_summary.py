@@ -111,3 +111,12 @@ def test_stability_edge_of_gradient_descent_on_a_quadratic():
     assert [r["diverged_fraction"] for r in out["points"]][:2] == [0.0, 0.0]
     assert [r["diverged_fraction"] for r in out["points"]][2:] == [1.0, 1.0]
     assert 1.9 < out["edge_observed"] < 2.5 and out["edge_theory"] == 2.0
+
+
+def test_points_table_writes_object_axis_values_as_json_text_like_the_client():
+    from sgdlab_client.tables import _points
+    sweep = {"kind": "sweep", "points": [{"index": 0, "seed": 1, "summary": dict.fromkeys(SUMMARY_FIELDS),
+                                          "params": {"dynamics.lr": {"schedule": "constant", "lr": 0.1}}}]}
+    rows = points_table(sweep)
+    assert rows[0]["dynamics.lr"] == '{"lr": 0.1, "schedule": "constant"}'
+    assert _points(sweep) == rows

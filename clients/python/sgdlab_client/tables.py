@@ -8,6 +8,7 @@ values). Needs `pip install sgdlab-client[pandas]`.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Callable, Optional
 
@@ -179,7 +180,9 @@ def _points(doc: dict[str, Any]) -> Rows:
     name_0, name_1, ...; exit_ci95 as exit_ci95_low and exit_ci95_high; warnings as their codes joined by ';')."""
     rows = []
     for p in doc.get("points") or []:
-        row: dict[str, Any] = {"index": p["index"], "seed": p["seed"], **p["params"]}
+        row: dict[str, Any] = {"index": p["index"], "seed": p["seed"]}
+        for path, value in p["params"].items():   # an object value (a schedule) as its JSON text
+            row[path] = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
         summary = p.get("summary") or {}
         for name in SUMMARY_FIELDS:
             value = summary.get(name)

@@ -5,6 +5,7 @@ Every field is null when the point did not observe what it needs (no exit_times 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -148,14 +149,21 @@ def _flat(name: str, value: Any) -> dict[str, Any]:
     return {name: value}
 
 
+def _flat_value(v: Any) -> Any:
+    """An axis value as one cell: objects and lists (a schedule, an init) as their JSON text."""
+    return json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
+
+
 def points_table(sweep: dict) -> list[dict]:
-    """The sweep's tidy table: one row per point, `index`, `seed`, one column per axis path, then the summary
-    fields (lists spread over numbered columns: basin_fractions_0, variance_0, exit_ci95_low, ...)."""
+    """The sweep's tidy table: one row per point, `index`, `seed`, one column per axis path (object values as
+    JSON text), then the summary fields (lists spread over numbered columns: basin_fractions_0, variance_0,
+    exit_ci95_low, ...)."""
     if sweep.get("kind") != "sweep" or "points" not in sweep:
         raise TableUnavailable("points", "only a sweep's result has a points table")
     rows = []
     for p in sweep["points"]:
-        row: dict[str, Any] = {"index": p["index"], "seed": p["seed"], **p["params"]}
+        row: dict[str, Any] = {"index": p["index"], "seed": p["seed"],
+                               **{k: _flat_value(v) for k, v in p["params"].items()}}
         for name in SUMMARY_FIELDS:
             row.update(_flat(name, (p.get("summary") or {}).get(name)))
         rows.append(row)
