@@ -112,7 +112,7 @@ def point_seeds(seed: int, n: int) -> list[int]:
     return [int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in np.random.SeedSequence(seed).spawn(n)]
 
 
-def _validation_field(e: ValidationError, paths: list[str]) -> tuple[str, str, bool]:
+def _validation_field(e: ValidationError) -> tuple[str, str, bool]:
     """(location, message, unknown_field) of a point's first pydantic error."""
     err = e.errors()[0]
     loc = ".".join(str(x) for x in err.get("loc", ()) if not (isinstance(x, str) and not x[:1].islower()))
@@ -172,7 +172,7 @@ def expand_sweep(req: SweepRequest, limits: Limits = DEFAULT_LIMITS, check: bool
             try:
                 spec = JobRequest.model_validate(doc_k)
             except ValidationError as e:
-                loc, msg, unknown = _validation_field(e, paths)
+                loc, msg, unknown = _validation_field(e)
                 axis = _axis_for(loc, paths)
                 if axis is None:
                     raise SpecError(f"point {k}: {loc}: {msg}", f"base.{loc}" if loc else "base") from None

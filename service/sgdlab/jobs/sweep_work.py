@@ -13,6 +13,7 @@ from ..limits import Limits
 from ..spec import SweepRequest
 from ..tables.point_summary import point_summary
 from ..theory.sweep_analyses import SweepEntry, sweep_analyses
+from .executors import WallTimeExceeded
 from .sweep_points import SweepPoint, expand_sweep, point_count
 from .work import make_work
 
@@ -128,16 +129,22 @@ def run_sweep(executor, store, spec: SweepRequest, job_id: str, attempt: int, li
                 progress[p.index] = f
             report()
 
-        results = executor.run(work, f"{job_id}-p{p.index}", on_point, cancel, deadline)
-        result = executor.call(work.finish, results, time.time() - t0, f"{job_id}/points/{p.index}",
-                               timeout=max(1.0, deadline - time.time()))
+        try:
+            results = executor.run(work, f"{job_id}-p{p.index}", on_point, cancel, deadline)
+            result = executor.call(work.finish, results, time.time() - t0, f"{job_id}/points/{p.index}",
+                                   timeout=max(1.0, deadline - time.time()))
+        except (Cancelled, WallTimeExceeded, SpecError):
+            raise
+        except Exception as e:  # a broken worker or a bug: the sweep's error names the point
+            raise RuntimeError(f"point {p.index}: {type(e).__name__}: {e}") from e
         store.put_point(job_id, p.index, result, attempt)
         on_point(1.0)
 
     try:
+        report()   # a resumed sweep starts from its stored points
         with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix=f"sweep-{job_id[:8]}") as pool:
             futures = [pool.submit(run_point, p) for p in todo]
-            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            wait(futures, return_when=FIRST_EXCEPTION)
             failed = [f for f in futures if f.done() and f.exception() is not None]
             if failed:
                 stop.set()
