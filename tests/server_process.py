@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -38,7 +39,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sgdlab", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--data-dir", str(self.data_dir), "--workers", str(self.workers)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -57,3 +58,8 @@ class ServerProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.kill() if sig == "kill" else self.proc.terminate()
             self.proc.wait(timeout=30)
+        if self.proc:   # its worker processes too (after a SIGKILL they would outlive it as orphans)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
