@@ -37,7 +37,8 @@ def main() -> None:
         minima = client.analyze_landscape(LANDSCAPE).landscape.minima
         bad = max(minima, key=lambda m: m.loss).index
         names = list(escape_schedules) + list(anneal_schedules)
-        starts = [initial.minimum(bad)] * len(escape_schedules) + [initial.uniform([-2.5], [2.5])] * len(anneal_schedules)
+        starts = ([initial.minimum(bad)] * len(escape_schedules)
+                  + [initial.uniform([-2.5], [2.5])] * len(anneal_schedules))
         base = sc.simulation(LANDSCAPE, 0.02, 1, particles=particles, steps=steps, seed=5,
                              histogram={"bins": 100, "range": [(-2.5, 2.5)]})
         schedule_values = [s.to_json() for s in list(escape_schedules.values()) + list(anneal_schedules.values())]

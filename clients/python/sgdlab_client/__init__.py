@@ -16,7 +16,8 @@ from ._async import AsyncClient, AsyncJob  # noqa: E402
 __all__ = [
     "Client", "AsyncClient", "Job", "AsyncJob", "JobSpec", "Observe", "simulation", "density_evolution",
     "make_observe", "landscapes", "schedules", "initial", "JobStatus", "JobPage", "ProgressEvent",
-    "SimulationResult", "DensityEvolutionResult", "SweepResult", "parse_result", "LandscapeAnalysis", "LandscapeCatalog",
+    "SimulationResult", "DensityEvolutionResult", "SweepResult", "parse_result", "LandscapeAnalysis",
+    "LandscapeCatalog",
     "MarkovChainAnalysis", "SgdlabError", "APIError", "ValidationError", "AuthenticationError", "NotFoundError",
     "ConflictError", "RateLimitError", "ServerError", "RequestTooLargeError", "ConnectionError", "TimeoutError",
     "JobFailedError", "Problem", "FieldError",

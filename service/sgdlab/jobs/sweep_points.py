@@ -176,9 +176,10 @@ def expand_sweep(req: SweepRequest, limits: Limits = DEFAULT_LIMITS, check: bool
                 axis = _axis_for(loc, paths)
                 if axis is None:
                     raise SpecError(f"point {k}: {loc}: {msg}", f"base.{loc}" if loc else "base") from None
-                part = "path" if unknown else "values"
-                what = f"unknown field '{paths[axis]}'" if unknown else f"point {k} ({paths[axis]}={combo[axis]!r}): {loc}: {msg}"
-                raise SpecError(what, f"axes[{axis}].{part}") from None
+                if unknown:
+                    raise SpecError(f"unknown field '{paths[axis]}'", f"axes[{axis}].path") from None
+                raise SpecError(f"point {k} ({paths[axis]}={combo[axis]!r}): {loc}: {msg}",
+                                f"axes[{axis}].values") from None
             points.append(SweepPoint(k, dict(zip(paths, combo)), seeds[k], spec))
     if check:
         _check_points(points, paths, limits, req)
