@@ -8,5 +8,6 @@ RUN pip install ".[dask]"
 ENV SGDLAB_HOST=0.0.0.0 SGDLAB_PORT=8000 SGDLAB_DATA_DIR=/data MPLBACKEND=Agg
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+# the API's check; docker-compose.yml gives the Dask scheduler and workers their own (they do not serve port 8000)
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"
 CMD ["sgdlab", "serve"]

@@ -1,5 +1,6 @@
 """Simulation throughput: the Langevin loop against NumPy's fastest normal draws, worker scaling, minibatch SGD
 cost per sample, and peak memory for 10^7 particles. Prints figures and ratios measured in this run.
+These are the NumPy backend's figures (`dynamics.backend: "numpy"`); bench_kernels.py compares the compiled one.
 
     python bench/bench_simulation.py            # full sizes (about three minutes on 2 cores)
     python bench/bench_simulation.py --quick    # 10x smaller
@@ -59,7 +60,8 @@ def executor_seconds(spec: dict, workers: int) -> float:
 def peak_memory_mib(particles: int, steps: int) -> float:
     """Peak resident memory (MiB) of a fresh process simulating `particles` in 1-D."""
     code = ("import resource, sys; from sgdlab.core.simulation.run import simulate; "
-            f"simulate({{'landscape': {{'builtin': 'double_well'}}, 'particles': {particles}, 'steps': {steps}, "
+            f"simulate({{'landscape': {{'builtin': 'double_well'}}, 'dynamics': {{'backend': 'numpy'}}, "
+            f"'particles': {particles}, 'steps': {steps}, "
             "'observe': {'histogram': {'bins': 200}, 'basins': True, 'gibbs': True}}); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -74,7 +76,7 @@ def main() -> None:
     particles, steps = 1_000_000 // scale, 1000
     figures: dict = {}
 
-    dw = {"landscape": {"builtin": "double_well"}, "dynamics": {"method": "langevin", "lr": 0.01},
+    dw = {"landscape": {"builtin": "double_well"}, "dynamics": {"method": "langevin", "lr": 0.01, "backend": "numpy"},
           "particles": particles, "steps": steps, "observe": {"histogram": {"bins": 200}, "basins": True,
                                                               "gibbs": False}}
     from sgdlab.core.dynamics.methods import block_size_for
@@ -109,7 +111,8 @@ def main() -> None:
     mb_particles, mb_steps, B = 20_000 // scale, 200, 32
     mb = {"landscape": {"finite_sum": {"per_sample": "0.5*(x1*w1 + x2*w2 - y)**2", "variables": ["w1", "w2"],
                                        "data": {k: list(map(float, v)) for k, v in data.items()}}},
-          "dynamics": {"method": "minibatch_sgd", "lr": 0.05, "batch_size": B}, "particles": mb_particles,
+          "dynamics": {"method": "minibatch_sgd", "lr": 0.05, "batch_size": B, "backend": "numpy"},
+          "particles": mb_particles,
           "steps": mb_steps, "init": {"normal": {"mean": [0, 0], "std": 1}},
           "observe": {"histogram": {"bins": 50}, "basins": False, "gibbs": False}}
     for repl in (True, False):

@@ -13,7 +13,9 @@ from timing import best_of
 from sgdlab.core.landscapes.catalog import build_builtin
 from sgdlab.theory.committor import committor
 from sgdlab.theory.exit_times import exact_mfpt_steps, kramers_steps
+from sgdlab.theory.gibbs import gibbs_basin_fractions_estimate, gibbs_bin_probabilities
 from sgdlab.theory.landscape_analysis import analyze_landscape
+from sgdlab.theory.landscape_theory import landscape_theory
 
 
 def report(label: str, seconds: float, target: float) -> None:
@@ -26,6 +28,13 @@ def main() -> None:
     an = analyze_landscape(dw)
     pts = np.random.default_rng(0).normal(size=(1_000_000, 1))
     report("basin_of, 1-D, 10^6 points", best_of(lambda: an.basin_of(pts), 10), 0.050)
+    report("1-D analysis with theory (adaptive Gibbs quadrature, exits)",
+           best_of(lambda: landscape_theory(dw, 0.1, 0.01), 10), 0.050)
+    report("  of which Gibbs basin fractions (adaptive quadrature)",
+           best_of(lambda: gibbs_basin_fractions_estimate(dw, an, 10.0), 20), 0.050)
+    edges = np.linspace(-2, 2, 201)
+    report("  Gibbs bin masses, 200 bins (adaptive quadrature)",
+           best_of(lambda: gibbs_bin_probabilities(dw, edges, 10.0), 20), 0.050)
 
     mb = build_builtin("muller_brown", {"scale": 0.01})
     report("analyze_landscape, 2-D Mueller-Brown", best_of(lambda: analyze_landscape(mb), 3), 1.0)
@@ -38,6 +47,11 @@ def main() -> None:
     print(f"    exact {exact_mfpt_steps(mb, amb, 1, 2, T, lr, grid_points=200):.4g} steps, "
           f"Kramers {kramers_steps(amb, 1, 2, T, lr):.4g} steps (T={T}, lr={lr})")
     report("committor, 2-D Mueller-Brown, 200x200 grid", best_of(lambda: committor(mb, amb, 0, 2, T, 200), 3), 2.0)
+    cold = max(b.height for b in amb.barriers) / 60.0  # beta x (highest barrier) = 60: block GTH elimination
+    t = best_of(lambda: exact_mfpt_steps(mb, amb, 1, 2, cold, lr, grid_points=200), 1)
+    report("exact MFPT, 2-D Mueller-Brown, 200x200, beta*dL_max = 60", t, 2.0)
+    print(f"    exact {exact_mfpt_steps(mb, amb, 1, 2, cold, lr, grid_points=200):.4g} steps, "
+          f"Kramers {kramers_steps(amb, 1, 2, cold, lr):.4g} steps (T={cold:.3g})")
     report("exact MFPT, 1-D (20000-point quadrature)",
            best_of(lambda: exact_mfpt_steps(dw, an, 0, 1, 0.1, lr), 10), 0.050)
 

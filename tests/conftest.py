@@ -1,10 +1,13 @@
-"""Shared fixtures: a real `sgdlab serve` process on loopback for end-to-end, client and dashboard tests."""
+"""Shared fixtures: a real `sgdlab serve` process on loopback for end-to-end, client and dashboard tests; and a
+check that the run leaves no process behind (tests/process_leaks.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from server_process import ServerProcess
+
+pytest_plugins = ["process_leaks"]
 
 
 @pytest.fixture(scope="session")

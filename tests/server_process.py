@@ -1,4 +1,8 @@
-"""A real `sgdlab serve` child process on loopback, for end-to-end tests (start, wait until ready, kill)."""
+"""A real `sgdlab serve` child process on loopback, for end-to-end tests (start, wait until ready, kill).
+
+The server runs in its own session, hence its own process group, with its worker pool, forkserver and manager;
+`kill` ends the whole group, so a SIGKILLed server leaves no orphan workers behind.
+"""
 
 from __future__ import annotations
 
@@ -54,12 +58,26 @@ class ServerProcess:
         raise RuntimeError(f"server not ready after {timeout}s: {self.log_path.read_text()[-3000:]}")
 
     def kill(self, sig: str = "kill") -> None:
-        """Stop the process: `kill` (SIGKILL, a crash) or `term` (graceful)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill() if sig == "kill" else self.proc.terminate()
-            self.proc.wait(timeout=30)
-        if self.proc:   # its worker processes too (after a SIGKILL they would outlive it as orphans)
+        """Stop the server: `kill` (SIGKILL to the whole process group, a crash) or `term` (SIGTERM to the server,
+        a graceful shutdown, then SIGKILL to whatever of its group is still alive)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            if sig == "kill":
+                _signal_group(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.terminate()
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+        _signal_group(self.proc.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    """Send `sig` to a process group that may already be gone."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -95,7 +95,7 @@ def test_exit_time_summary_block():
     times[:3] = np.nan
     s = exit_time_summary(times, times >= 0, horizon, 0, 1, kramers=123.0, exact=np.inf)
     assert set(s) == {"from", "to", "particles", "escaped", "censored", "mean_steps", "ci95", "median_steps",
-                      "survival", "kramers_steps", "exact_steps"}
+                      "survival", "kramers_steps", "exact_steps", "exact_reason"}
     assert s["particles"] == 5000 and s["escaped"] + s["censored"] == 5000
     assert s["escaped"] == int((t[3:] <= horizon).sum())
     assert len(s["survival"]["steps"]) <= 200 and s["survival"]["probability"][0] == 1.0
@@ -104,6 +104,7 @@ def test_exit_time_summary_block():
     assert lo <= 300.0 <= hi
     assert s["median_steps"] == pytest.approx(300 * np.log(2), rel=0.1)
     assert s["kramers_steps"] == 123.0 and s["exact_steps"] is None
+    assert s["exact_reason"] == "not computed"  # null never comes without a reason
 
 
 def _simulate_exit_steps(lr: float, temperature: float, n: int, horizon: int, seed: int) -> np.ndarray:

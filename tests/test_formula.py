@@ -29,6 +29,26 @@ def nothing_runs(monkeypatch):
     monkeypatch.setattr("os.system", boom)
 
 
+@pytest.mark.parametrize("text,variables,message", [
+    # Python reports offset 0 for a formula that ends too early: the message points at the dangling operator
+    ("w**4/4 - w**2/2 +", ["w"],
+     "syntax error at column 17: the formula ends after '+', which needs something after it"),
+    ("  w**", ["w"], "syntax error at column 4: the formula ends after '**', which needs something after it"),
+    ("w 2", ["w"], "syntax error at column 3: invalid syntax"),
+    ("(w", ["w"], "syntax error at column 1: '(' was never closed"),
+    # '^' is XOR in Python: say where it is and what a power is written as
+    ("w^4", ["w"], "operator '^' at column 2 is not allowed; a power is written '**', e.g. w**4"),
+    ("w + 2 ^ w", ["w"], "operator '^' at column 7 is not allowed; a power is written '**', e.g. w**4"),
+    ("w1**2 + w2", ["w2"],
+     "name 'w1' at column 1 is not declared: the landscape's \"variables\" list declares the names (now: w2)"),
+])
+def test_parse_errors_say_where_and_what_to_write(text, variables, message):
+    with pytest.raises(SpecError) as err:
+        FormulaLandscape(text, variables)
+    assert err.value.field == "expression"
+    assert err.value.message == message
+
+
 HOSTILE = [
     # text, the token the message must name, its column (1-based) or None when the message names another place
     ("__import__('os')", "__import__", 1),
@@ -48,8 +68,8 @@ HOSTILE = [
     ("w[0]", "subscript", 1),
     ("w if w > 0 else -w", "conditional", 1),
     ("w < 1", "comparison", 1),
-    ("w // 2", "//", 1),
-    ("w % 2", "%", 1),
+    ("w // 2", "//", 3),
+    ("w % 2", "%", 3),
     ("~w", "~", 1),
     ("open('x')", "'open'", 1),
     ("exp(w)(w)", "call of an expression", 1),

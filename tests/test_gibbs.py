@@ -10,7 +10,8 @@ from scipy.special import erf
 
 from sgdlab.core.landscapes.catalog import build_builtin
 from sgdlab.theory.gibbs import (discrete_time_correction, fit_beta_binned, gibbs_basin_fractions,
-                                 gibbs_comparison, gibbs_density_on_bins, goodness_of_fit, temperature_at_end)
+                                 gibbs_bin_probabilities, gibbs_comparison, gibbs_density_on_bins, goodness_of_fit,
+                                 temperature_at_end)
 from sgdlab.theory.landscape_analysis import analyze_landscape
 
 RANGE = (-2.0, 2.0)
@@ -42,9 +43,10 @@ def test_bin_masses_of_a_quadratic_are_gaussian_cdf_differences():
     sd = 1 / np.sqrt(beta * 2.0)
     cdf = 0.5 * (1 + erf((edges - 0.3) / (sd * np.sqrt(2))))
     want = np.diff(cdf) / (cdf[-1] - cdf[0])
-    got = gibbs_density_on_bins(land, edges, beta)
-    assert got.sum() == pytest.approx(1.0, abs=1e-12)
-    np.testing.assert_allclose(got, want, atol=1e-5)
+    got = gibbs_bin_probabilities(land, edges, beta)
+    assert got.probabilities.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(got.probabilities, want, rtol=1e-11, atol=1e-16)  # adaptive quadrature
+    assert got.error < 1e-12 and got.method == "adaptive_gauss_legendre"
 
 
 def test_2d_bins_are_row_major_products_for_a_separable_quadratic():
@@ -136,6 +138,9 @@ def test_gibbs_comparison_block(well):
     assert abs(out["beta_fit"] - beta) < 4 * out["beta_fit_stderr"]
     assert np.sum(np.array(out["density_theory"]) * np.diff(edges)) == pytest.approx(1.0)
     assert len(out["discrete_time_correction"]) == 2
+    q = out["quadrature_error"]
+    assert q["basin_method"] == q["bin_method"] == "adaptive_gauss_legendre"
+    assert q["basin_fractions"] < 1e-12 and q["bin_probabilities"] < 1e-12
     json.dumps(out)
 
 

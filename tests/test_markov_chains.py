@@ -288,3 +288,25 @@ def test_kl_is_accurate_when_the_laws_are_close():
     assert kl_divergence([0.5, 0.5], [1.0, 0.0]) == math.inf
     assert kl_divergence([1.0, 0.0], [0.5, 0.5]) == pytest.approx(math.log(2))
     assert total_variation([1.0, 0.0], [0.25, 0.75]) == pytest.approx(0.75)
+
+
+def test_markov_spectral_gap_unknown_is_null_with_a_note_not_a_minute_of_dense_eigensolve(monkeypatch):
+    # 14.8: a slowly mixing ring at 3000 states made ARPACK fail and the dense fallback take a minute; above
+    # DENSE_EIGEN_FALLBACK_MAX_STATES the gap is null and the note says why (scaled down here)
+    from sgdlab.theory import markov_chains as mc
+
+    monkeypatch.setattr(mc, "ARPACK_MAX_RESTARTS", 1)
+    monkeypatch.setattr(mc, "DENSE_EIGEN_FALLBACK_MAX_STATES", 240)
+    n = 250
+    i = np.arange(n)
+    P = np.zeros((n, n))
+    P[i, i] = 0.5
+    P[i, (i + 1) % n] = 0.5
+    r = analyze_markov_chain(P, steps=1, mean_first_passage=False)
+    assert r["spectral_gap"] is None and r["relaxation_time"] is None
+    assert "ARPACK" in r["spectral_gap_note"] and "240" in r["spectral_gap_note"]
+    np.testing.assert_allclose(r["stationary"], np.full(n, 1 / n), rtol=1e-12)
+    monkeypatch.setattr(mc, "DENSE_EIGEN_FALLBACK_MAX_STATES", 1000)
+    r = analyze_markov_chain(P, steps=1, mean_first_passage=False)
+    assert r["spectral_gap"] == pytest.approx(1 - abs(0.5 + 0.5 * np.exp(2j * np.pi / n)), rel=1e-6)
+    assert r["spectral_gap_note"] is None

@@ -24,6 +24,16 @@ def test_readme_has_a_serve_command_and_a_test_command_that_build_their_environm
     assert test.startswith("python3 -m venv .venv && ") and test.endswith("-m pytest")
 
 
+def test_each_command_says_in_one_line_what_the_silent_install_does():
+    for cmd in commands():
+        steps = [step.strip() for step in cmd.split(" && ")]
+        quiet = next(i for i, step in enumerate(steps) if " install -q " in step)
+        say = [i for i, step in enumerate(steps) if step.startswith("echo ")]
+        assert len(say) == 1 and say[0] == quiet - 1, cmd           # one line, right before the silent step
+        words = shlex.split(steps[say[0]])[1:]
+        assert len(words) == 1 and words[0].startswith("installing ") and "minute" in words[0]
+
+
 def test_ci_runs_exactly_the_readme_test_command():
     lines = [ln.strip() for ln in (ROOT / ".ci/run").read_text().splitlines()
              if ln.strip() and not ln.strip().startswith("#")]

@@ -120,3 +120,10 @@ def test_points_table_writes_object_axis_values_as_json_text_like_the_client():
     rows = points_table(sweep)
     assert rows[0]["dynamics.lr"] == '{"lr": 0.1, "schedule": "constant"}'
     assert _points(sweep) == rows
+
+
+def test_the_summary_schema_names_exactly_the_summary_fields():
+    """/openapi.json's SweepPointSummary and the summary the service builds are the same list of fields."""
+    from sgdlab.api.result_models import SweepPointSummary
+
+    assert tuple(SweepPointSummary.model_fields) == SUMMARY_FIELDS

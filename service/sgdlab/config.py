@@ -30,6 +30,19 @@ class Settings(BaseSettings):
     api_keys: Optional[str] = Field(None, description="comma-separated bearer keys; unset: the service is open")
     log_level: str = Field("info", description="log level of the JSON logs")
     progress_interval: float = Field(0.5, gt=0, description="seconds between progress writes of a running job")
+    http_keep_alive_timeout: float = Field(5, gt=0, description="seconds an idle keep-alive connection stays open")
+    http_header_timeout: float = Field(10, gt=0, description="seconds to receive a request's headers (408, then "
+                                       "the connection is closed)")
+    http_body_timeout: float = Field(30, gt=0, description="seconds to receive a request's body after its headers "
+                                     "(408: a Content-Length larger than the body sent is cut off)")
+    http_max_connections: int = Field(1000, ge=1, description="open connections (one more is closed at once); "
+                                       "capped below the process's file limit")
+    shutdown_grace: float = Field(5, ge=0, description="seconds requests in flight get to finish on shutdown "
+                                  "(then 503)")
+    table_workers: int = Field(2, ge=1, description="processes that build tables, Vega specs and plots of results "
+                               "(off the API's event loop)")
+    metrics_token: Optional[str] = Field(None, description="bearer token /metrics requires; unset: /metrics is "
+                                         "open (it shows job counts over all keys)")
     limits: Limits = Field(default_factory=Limits, description="resource bounds (see sgdlab/limits.py)")
 
     @cached_property

@@ -19,6 +19,8 @@ class Limits(BaseModel):
     max_trace_points: int = Field(100_000, description="recorded points of loss traces and trajectories per series")
     max_trajectory_values: int = Field(2_000_000, description="numbers in the trajectories block (count x points x dim)")
     max_histogram_values: int = Field(5_000_000, description="histogram bins over final, time-average and snapshots")
+    max_table_rows: int = Field(2_000_000, description="rows of one table or Vega spec of a result (413 beyond, with "
+                                "a hint: ?which= or ?step= select part of a histogram table)")
     max_expression_chars: int = Field(2000, description="characters of a formula")
     max_expression_nodes: int = Field(400, description="syntax-tree nodes of a formula")
     max_expression_depth: int = Field(40, description="nesting depth of a formula")
@@ -26,7 +28,15 @@ class Limits(BaseModel):
     max_wells: int = Field(64, description="wells of a gaussian_wells landscape")
     max_data_rows: int = Field(100_000, description="rows of finite-sum data")
     max_data_columns: int = Field(32, description="columns of finite-sum data")
-    max_markov_states: int = Field(3000, description="states of a Markov chain")
+    max_markov_states: int = Field(3000, description="states of a Markov chain (the sparse format reaches it)")
+    max_markov_dense_states: int = Field(1000, description="states of a Markov chain sent as a dense list of rows "
+                                         "(its body must fit max_markov_body_bytes)")
+    max_markov_nonzeros: int = Field(1_000_000, description="entries of a Markov chain in the sparse format")
+    max_markov_body_bytes: int = Field(32 * 1024 * 1024, description="request body of POST /v1/markov-chains/"
+                                       "analyze (413 beyond): a compact dense chain of max_markov_dense_states "
+                                       "states, or max_markov_nonzeros sparse entries, fits")
+    max_mfpt_values: int = Field(1_000_000, description="mean first passage times in one response (states x "
+                                 "targets); 'auto' includes the whole matrix only within it")
     max_markov_steps: int = Field(10_000, description="evolution steps of a Markov chain")
     max_markov_evolution_values: int = Field(2_000_000, description="states x (steps + 1) numbers in a chain's "
                                              "evolution (response size)")
@@ -35,6 +45,12 @@ class Limits(BaseModel):
     max_kernel_entries: int = Field(40_000_000, description="non-zeros of a density-evolution transition kernel")
     max_sweep_points: int = Field(1000, description="points x repeats of one sweep")
     max_sweep_particle_steps: float = Field(2e10, description="particles x steps summed over a sweep's points")
+    min_splitting_particles: int = Field(20, description="fewest replicas of a splitting run (its `particles`)")
+    max_splitting_particles: int = Field(100_000, description="replicas of a splitting run (its `particles`)")
+    max_splitting_repetitions: int = Field(64, description="independent repetitions of a splitting run")
+    max_splitting_iterations: int = Field(20_000, description="AMS iterations of one splitting repetition")
+    max_splitting_path_values: float = Field(2e8, description="numbers held in replica paths by one splitting "
+                                             "task (it fails beyond)")
     max_queue: int = Field(1000, description="queued jobs in the whole service (429 beyond)")
     max_jobs_per_key: int = Field(200, description="queued or running jobs of one API key (429 beyond)")
     job_wall_seconds: float = Field(3600, description="wall time of one job; it fails beyond")
@@ -43,3 +59,7 @@ class Limits(BaseModel):
 
 
 DEFAULT_LIMITS = Limits()
+
+#: Compiled stepping kernels kept in the disk cache (one per catalog entry and dimension, formula or finite sum;
+#: the oldest are removed beyond). A property of the machine's cache, not of one request, hence not a Limits field.
+MAX_CACHED_KERNELS = 256

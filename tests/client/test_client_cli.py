@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sgdlab_client import cli
+from sgdlab_client.errors import Problem, ValidationError
 
 SPEC = {"landscape": {"builtin": "double_well", "params": {"tilt": 0.1}}, "dynamics": {"lr": 0.05, "batch_size": 2},
         "particles": 500, "steps": 200, "seed": 9}
@@ -59,12 +60,28 @@ def test_invalid_spec_gives_a_readable_message(live_server, tmp_path, capsys):
     code, out, err = run(capsys, "--url", live_server, "submit", str(bad))
     assert code == cli.EXIT_API_ERROR and out == ""
     assert err.startswith("error: 422") and "dynamics.batch_size" in err and "Traceback" not in err
+    # the server reports every schema error; the CLI prints each of them exactly once (not again in the detail)
+    several = tmp_path / "several.json"
+    several.write_text(json.dumps({**SPEC, "dynamics": {"lr": -1, "batch_size": 0}, "particles": 0}))
+    code, _, err = run(capsys, "--url", live_server, "submit", str(several))
+    assert code == cli.EXIT_API_ERROR
+    assert err.count("Input should be greater than 0") == 1, err
+    for field in ("dynamics.lr", "dynamics.batch_size", "particles"):
+        assert err.count(f"- {field}: ") == 1 and err.count(field) == 1, err
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     code, _, err = run(capsys, "--url", live_server, "submit", str(broken))
     assert code == cli.EXIT_USAGE and "not valid JSON" in err and "line 1" in err
     code, _, err = run(capsys, "--url", live_server, "status", "no-such-job")
     assert code == cli.EXIT_API_ERROR and "404" in err
+
+
+def test_describe_error_keeps_a_detail_that_says_more_and_drops_repeated_errors():
+    errors = [{"field": "a", "message": "bad"}, {"field": "a", "message": "bad"}, {"field": "b", "message": "worse"}]
+    repeated = ValidationError(422, Problem(title="Validation Error", detail="a: bad; b: worse", errors=errors))
+    assert cli.describe_error(repeated) == "error: 422 Validation Error\n  - a: bad\n  - b: worse"
+    informative = ValidationError(422, Problem(title="Validation Error", detail="the body was refused", errors=errors))
+    assert cli.describe_error(informative).splitlines()[1] == "  the body was refused"
 
 
 def test_wrong_url_is_a_readable_connection_error(tmp_path):

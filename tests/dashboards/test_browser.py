@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 import httpx
 import pytest
@@ -23,12 +24,17 @@ SCREENSHOTS = REPO / "artifacts" / "screenshots"
 README_SHOT = REPO / "docs" / "dashboard.png"
 
 
-def ensure_chromium() -> str | None:
-    """Install Debian's chromium when it is missing and we may (root with apt-get); the reason it failed, or None."""
+INSTALL_MESSAGE = "installing Debian's chromium with apt-get for the browser tests (a minute or two)..."
+
+
+def ensure_chromium(say: Callable[[str], None] = print) -> str | None:
+    """Install Debian's chromium when it is missing and we may (root with apt-get), announcing it with `say`
+    in one line first; the reason it could not, or None."""
     if os.path.exists(CHROMIUM):
         return None
     if not shutil.which("apt-get") or os.geteuid() != 0:
         return f"{CHROMIUM} is missing and this user cannot apt-get install chromium"
+    say(INSTALL_MESSAGE)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True, timeout=600)
@@ -39,9 +45,30 @@ def ensure_chromium() -> str | None:
     return None if os.path.exists(CHROMIUM) else f"apt-get installed chromium but {CHROMIUM} is missing"
 
 
+def say_on_terminal(config: pytest.Config) -> Callable[[str], None]:
+    """A `say` that reaches the user's terminal through pytest's output capture."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def say(line: str) -> None:
+        with capture.global_and_fixture_disabled():
+            print(f"\n{line}", flush=True)
+    return say
+
+
+def test_chromium_install_is_announced_in_one_line_before_apt_runs(monkeypatch):
+    events: list[str] = []
+    monkeypatch.setattr(os.path, "exists", lambda path: False if path == CHROMIUM else True)
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(subprocess, "run", lambda argv, **kw: events.append("run " + " ".join(argv[:2])))
+    ensure_chromium(events.append)
+    assert events == [INSTALL_MESSAGE, "run apt-get update", "run apt-get install"]
+    assert "\n" not in INSTALL_MESSAGE
+
+
 @pytest.fixture(scope="module")
-def browser():
-    reason = ensure_chromium()
+def browser(request):
+    reason = ensure_chromium(say_on_terminal(request.config))
     if reason:
         pytest.skip(reason)
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -220,5 +247,46 @@ def test_sweep_job_shows_its_points_analyses_and_plots(page, live_api):
     assert {"plot-scaling", "plot-heatmap"} <= set(widths) and "plot-arrhenius" not in widths, widths
     assert all(w > 0 for w in widths.values()), widths
     assert page.query_selector("#table-links a[href$='/tables/points?format=csv']") is not None
-    page.screenshot(path=str(SCREENSHOTS / "07-sweep-job.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "08-sweep-job.png"), full_page=True)
+    assert not page.js_errors, page.js_errors
+
+
+def test_api_docs_list_the_operations_offline(page, live_api):
+    """/docs draws Swagger UI from the service's own assets: every other host is cut off, and it still lists
+    every operation of /openapi.json."""
+    refused: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith(live_api):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(live_api + "/docs")
+    page.wait_for_selector(".opblock .opblock-summary-path", timeout=30_000)
+    shown = page.eval_on_selector_all(".opblock", "bs => bs.map(b => [b.querySelector('.opblock-summary-method')"
+                                      ".textContent, b.querySelector('.opblock-summary-path').dataset.path])")
+    spec = httpx.get(live_api + "/openapi.json", timeout=30).json()
+    expected = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    assert {(m.upper(), p) for m, p in shown} == expected
+    assert refused == [] and not page.js_errors, (refused, page.js_errors)
+    page.screenshot(path=str(SCREENSHOTS / "06-api-docs.png"))
+
+
+def test_job_page_shows_validity_warnings_next_to_the_numbers(page, live_api):
+    """The issue's divergent case (double well, tilt 0.1, lr 0.3, B 1): the page says so, beside the numbers."""
+    import httpx
+    job = {"landscape": {"builtin": "double_well", "params": {"tilt": 0.1}}, "dynamics": {"lr": 0.3, "batch_size": 1},
+           "particles": 500, "steps": 500, "observe": {"histogram": {"bins": 40}, "exit_times": {"from": 1, "to": 0}}}
+    r = httpx.post(live_api + "/v1/jobs", json=job, timeout=30)
+    assert r.status_code == 202 and "unstable_lr" in {w["code"] for w in r.json()["warnings"]}
+    page.goto(live_api + "/dashboard/jobs/" + r.json()["id"])
+    page.wait_for_selector("#job-status .status.succeeded", timeout=120_000)
+    page.wait_for_selector("#validity-warnings li[data-code=diverged]", timeout=20_000)
+    assert "500 of 500 particles diverged" in page.inner_text("#validity-warnings")
+    notes = page.eval_on_selector_all("#key-numbers dd .validity-note", "ds => ds.map(d => d.dataset.code)")
+    assert "diverged" in notes and "unstable_lr" in notes
+    page.screenshot(path=str(SCREENSHOTS / "07-job-warnings.png"), full_page=True)
     assert not page.js_errors, page.js_errors

@@ -50,6 +50,22 @@ def test_grafana_provisioning_parses_and_points_at_prometheus():
                 assert target["datasource"]["uid"] in uids
 
 
+BUILTIN_DATASOURCES = {"prometheus", "loki", "graphite", "influxdb", "elasticsearch", "postgres", "mysql"}
+
+
+def test_every_provisioned_datasource_has_its_plugin_installed():
+    """A plugin data source (Infinity, for the tables endpoints) is provisioned only with its plugin installed."""
+    ds = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/sgdlab.yml").read_text())
+    compose = yaml.safe_load((DEPLOY.parent / "docker-compose.yml").read_text())
+    installed = {p.strip().split()[0] for p in
+                 compose["services"]["grafana"]["environment"].get("GF_INSTALL_PLUGINS", "").split(",") if p.strip()}
+    plugins = {d["type"] for d in ds["datasources"]} - BUILTIN_DATASOURCES
+    assert plugins == {"yesoreyeram-infinity-datasource"}
+    assert plugins <= installed, plugins - installed
+    tables = next(d for d in ds["datasources"] if d["type"] == "yesoreyeram-infinity-datasource")
+    assert tables["url"] == "http://sgdlab:8000" and "sgdlab" in compose["services"]
+
+
 def test_grafana_dashboard_has_the_required_panels():
     (dash,) = grafana_dashboards()
     exprs = {p["title"]: " ".join(t["expr"] for t in p["targets"]) for p in dash["panels"]}

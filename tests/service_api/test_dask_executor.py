@@ -1,5 +1,7 @@
-"""The Dask executor on a real LocalCluster (processes) gives the same result as the local process pool."""
+"""The Dask executor on a real LocalCluster (processes) gives the same result as the local process pool, and the
+API process neither downloads shard records nor sends them back."""
 
+import pickle
 import threading
 import time
 
@@ -19,7 +21,7 @@ def _run(executor, spec):
     work = make_work(JobRequest.model_validate(spec))
     seen = []
     out = executor.run(work, "dask-test", seen.append, threading.Event(), time.time() + 600)
-    res = work.finish(out, 1.0, "x")
+    res = executor.call(work.finish, out, 1.0, "x")       # as the dispatcher does
     res.pop("performance")
     return res, seen
 
@@ -106,3 +108,50 @@ def test_sweep_points_run_on_dask_and_equal_the_same_jobs_run_alone(tmp_path):
         alone = simulate(point["spec"])
         assert point["histograms"] == alone["histograms"] and point["basins"] == alone["basins"]
     store.close()
+
+
+def _without_futures(x):
+    """What the client sends for an argument: a future travels as its key."""
+    if isinstance(x, distributed.Future):
+        return x.key
+    if isinstance(x, (list, tuple)):
+        return type(x)(_without_futures(i) for i in x)
+    return x
+
+
+def test_a_50k_particle_job_sends_and_receives_a_bounded_state():
+    """Shard records (41 MiB here: a loss trace at every step keeps quantile subsamples) stay on the workers."""
+    import cloudpickle
+
+    from sgdlab.jobs.executors.dask import DaskExecutor
+
+    spec = {"landscape": {"builtin": "double_well"}, "dynamics": {"lr": 0.05, "batch_size": 1}, "particles": 50_000,
+            "steps": 200, "seed": 3, "observe": {"loss_trace": {"every": 1}, "exit_times": {"from": 0, "to": 1}}}
+    work = make_work(JobRequest.model_validate(spec))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        dask = DaskExecutor(cl.scheduler_address)
+        sent, received = [], []
+        submit, gather = dask.client.submit, dask.client.gather
+
+        def counting_submit(fn, *args, **kwargs):
+            sent.append(len(cloudpickle.dumps((fn, _without_futures(args)))))
+            return submit(fn, *args, **kwargs)
+
+        def counting_gather(futures, *args, **kwargs):
+            out = gather(futures, *args, **kwargs)
+            received.append(len(pickle.dumps(out)))
+            return out
+
+        dask.client.submit, dask.client.gather = counting_submit, counting_gather
+        try:
+            shards = dask.run(work, "dask-size", lambda p: None, threading.Event(), time.time() + 600)
+            records = sum(len(pickle.dumps(r)) for r in dask.client.gather(shards))
+            received.clear()
+            result = dask.call(work.finish, shards, 1.0, "x")
+        finally:
+            dask.close()
+    assert records > 30 * 2 ** 20                       # what used to travel to the API and back
+    assert len(sent) == len(work.tasks) + 1 and max(sent) < 64 * 2 ** 10, sent
+    assert received == []                               # nothing gathered: only the result document comes back
+    assert len(pickle.dumps(result)) < 256 * 2 ** 10
+    assert result["loss_trace"]["quantile_subsample"] == min(50_000, 2048 * len(work.tasks))

@@ -17,7 +17,12 @@ SERVICE = {
         "environment": {"type": "object", "additionalProperties": {"type": "string"}},
         "ports": {"type": "array", "items": PORT},
         "volumes": {"type": "array", "items": {"type": "string", "pattern": r"^[^:]+:[^:]+(:ro)?$"}},
-        "depends_on": {"type": "array", "items": {"type": "string"}},
+        "depends_on": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["condition"], "additionalProperties": False,
+            "properties": {"condition": {"enum": ["service_started", "service_healthy"]}}}},
+        "healthcheck": {"type": "object", "required": ["test"], "additionalProperties": False, "properties": {
+            "test": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+            "interval": {"type": "string"}, "timeout": {"type": "string"}, "retries": {"type": "integer"}}},
         "deploy": {"type": "object", "required": ["resources"], "properties": {
             "replicas": {"type": "integer", "minimum": 1},
             "resources": {"type": "object", "required": ["limits"], "properties": {"limits": {
@@ -61,6 +66,32 @@ def test_api_uses_dask_and_a_volume_for_the_store():
     port = sched[sched.index("--port") + 1]
     assert api["environment"]["SGDLAB_DASK_ADDRESS"] == f"tcp://dask-scheduler:{port}"
     assert "8000:8000" in api["ports"]
+
+
+def listening_ports(svc: dict) -> set[int]:
+    """The container ports a service serves: --port/--dashboard-address in its command, else its port mappings."""
+    command, ports = svc.get("command", []), set()
+    for flag in ("--port", "--dashboard-address"):
+        if flag in command:
+            ports.add(int(command[command.index(flag) + 1].rsplit(":", 1)[-1]))
+    return ports or {int(p.split(":")[1]) for p in svc.get("ports", [])}
+
+
+def test_every_service_has_its_own_healthcheck_on_a_port_it_serves():
+    services = compose()["services"]
+    for name, svc in services.items():
+        probe = " ".join(svc["healthcheck"]["test"])
+        urls = re.findall(r"http://127\.0\.0\.1:(\d+)(/\S*?)['\"\s]", probe + " ")
+        assert len(urls) == 1, (name, probe)
+        port, path = int(urls[0][0]), urls[0][1]
+        assert port in listening_ports(svc), (name, port, listening_ports(svc))
+        assert path in {"/healthz", "/health", "/-/healthy", "/api/health"}, (name, path)
+    # the image's own HEALTHCHECK probes the API's port, which only the API serves
+    image_probe = re.search(r"^HEALTHCHECK .*http://127\.0\.0\.1:(\d+)/", (ROOT / "Dockerfile").read_text(), re.M)
+    assert [n for n, svc in services.items() if int(image_probe.group(1)) in listening_ports(svc)] == ["sgdlab"]
+    # a service waits for the health of what it needs
+    assert services["sgdlab"]["depends_on"]["dask-scheduler"]["condition"] == "service_healthy"
+    assert services["dask-worker"]["depends_on"]["dask-scheduler"]["condition"] == "service_healthy"
 
 
 def test_workers_scale_and_share_the_code():

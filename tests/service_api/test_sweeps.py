@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import jsonschema
 import numpy as np
 import pytest
 
@@ -50,6 +51,11 @@ def test_linear_scaling_equal_lr_over_b_agree_and_doubled_lr_differs(client):
     # the doubled lr/B runs twice as hot: the in-well variance doubles (histogram-based, so only roughly)
     points = {p["index"]: p for p in res["points"]}
     assert set(points[0]["summary"]) == set(SUMMARY_FIELDS)
+    # /openapi.json describes the sweep result as it is (and the check is not vacuous)
+    root = {"$ref": "#/components/schemas/SweepResult", "components": client.get("/openapi.json").json()["components"]}
+    jsonschema.Draft202012Validator(root).validate(res)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(root).validate({**res, "points": [{**points[0], "summary": None}]})
     # the table has one row per point, the axes as columns, the same numbers as the summaries
     table = client.get(f"/v1/jobs/{res['job_id']}/tables/points?format=json").json()
     assert [row["index"] for row in table] == [0, 1, 2, 3]

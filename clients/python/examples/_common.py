@@ -7,7 +7,7 @@ import json
 import math
 import os
 import sys
-from typing import Any
+from typing import Any, Sequence
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout
 
@@ -15,19 +15,34 @@ import sgdlab_client as sc  # noqa: E402
 
 
 def parse_args(description: str) -> argparse.Namespace:
-    """--small (or SGDLAB_EXAMPLES_SMALL=1) for fast test sizes, --url / --api-key for the service."""
+    """--small (or SGDLAB_EXAMPLES_SMALL=1) for fast test sizes, --url / --api-key for the service, and
+    --progress / --no-progress (default: progress bars when stderr is a terminal)."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--small", action="store_true", default=os.environ.get("SGDLAB_EXAMPLES_SMALL") == "1",
                    help="small sizes for a quick run (tests use this)")
     p.add_argument("--url", default=None, help="service URL (default $SGDLAB_URL or http://127.0.0.1:8000)")
     p.add_argument("--api-key", default=None)
-    p.add_argument("--progress", action="store_true", help="draw progress bars on stderr")
-    return p.parse_args()
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars on stderr (default: on when stderr is a terminal)")
+    args = p.parse_args()
+    if args.progress is None:
+        args.progress = sys.stderr.isatty()
+    return args
 
 
 def connect(args: argparse.Namespace) -> sc.Client:
     """A client for the service named by the arguments or the environment."""
     return sc.Client(args.url, args.api_key, timeout=60)
+
+
+def run_all(client: sc.Client, specs: Sequence[sc.JobSpec], progress: bool = False) -> list[Any]:
+    """Submit every spec first (they run concurrently on the service), then wait for each and fetch its result."""
+    jobs = [client.submit(spec) for spec in specs]
+    if progress:
+        print(f"{len(jobs)} jobs queued; each job's progress in turn:", file=sys.stderr, flush=True)
+    for job in jobs:
+        job.wait(timeout=600, progress=progress)
+    return [job.result() for job in jobs]
 
 
 def global_minimum(result: Any) -> int:

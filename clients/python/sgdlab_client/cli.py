@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional, Sequence, TextIO
 
 from ._sync import Client
 from .tables import table_rows
-from .errors import APIError, ConnectionError, JobFailedError, SgdlabError, TimeoutError
+from .errors import APIError, ConnectionError, JobFailedError, Problem, SgdlabError, TimeoutError
 
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
@@ -46,21 +46,42 @@ def emit(doc: Any, out: Optional[str] = None, stream: Optional[TextIO] = None) -
         (stream or sys.stdout).write(text + "\n")
 
 
+def field_error_lines(problem: Optional[Problem]) -> list[str]:
+    """One line per distinct field error of a problem document, in the server's order."""
+    lines: list[str] = []
+    for err in problem.errors if problem is not None else []:
+        line = f"  - {err.field or '(request)'}: {err.message}"
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def detail_adds_to_errors(problem: Problem) -> bool:
+    """Whether the detail says more than the field errors (the service's detail joins them with '; ')."""
+    rest = problem.detail or ""
+    for err in problem.errors:
+        rest = rest.replace(f"{err.field}: {err.message}", "")
+    for err in problem.errors:
+        rest = rest.replace(err.message, "")
+    return bool(rest.strip(" ;.,\n"))
+
+
 def describe_error(exc: BaseException) -> str:
-    """A human-readable, multi-line account of an error (problem title, detail and field errors)."""
+    """A human-readable, multi-line account of an error: title, detail unless it only repeats the field errors,
+    then every field error once."""
     if isinstance(exc, APIError):
         lines = [f"error: {exc.status} {exc.problem.title or 'request failed'}"]
-        if exc.problem.detail:
+        if exc.problem.detail and detail_adds_to_errors(exc.problem):
             lines.append(f"  {exc.problem.detail}")
-        lines += [f"  - {e.field or '(request)'}: {e.message}" for e in exc.problem.errors]
+        lines += field_error_lines(exc.problem)
         if getattr(exc, "retry_after", None) is not None:
             lines.append(f"  retry after {exc.retry_after:g} s")
         return "\n".join(lines)
     if isinstance(exc, JobFailedError):
-        lines = [f"error: {exc}"]
-        if exc.problem is not None:
-            lines += [f"  - {e.field or '(request)'}: {e.message}" for e in exc.problem.errors]
-        return "\n".join(lines)
+        problem = exc.problem
+        if problem is None or not problem.errors or detail_adds_to_errors(problem):
+            return "\n".join([f"error: {exc}"] + field_error_lines(problem))
+        return "\n".join([f"error: job {exc.job.id} failed: {problem.title or 'error'}"] + field_error_lines(problem))
     return f"error: {exc}"
 
 

@@ -150,6 +150,11 @@ class ExitTimes(Document):
     survival: Optional[Survival] = None
     kramers_steps: Optional[float] = None
     exact_steps: Optional[float] = None
+    method: Optional[str] = None                        # "splitting" for a rare-event run (API.md)
+    transition_probability: Optional[float] = None
+    iterations: Optional[int] = None
+    repetitions: Optional[int] = None
+    cost_particle_steps: Optional[int] = None
 
 
 class LossTrace(Document):

@@ -53,7 +53,7 @@ class _ResultBase(Document):
 
 
 class SimulationResult(_ResultBase):
-    """The result document of a `simulation` job (API.md "Result document")."""
+    """The result document of a `simulation` job (docs/API.md "Result document")."""
 
     kind: str = "simulation"
     landscape: Optional[LandscapeInfo] = None

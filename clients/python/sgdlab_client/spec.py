@@ -1,6 +1,6 @@
 """Typed request documents (job, landscape, schedule, dynamics, init, observe) and the `simulation` builders.
 
-These models only shape the JSON the service expects (API.md); the service is the one validator, so the
+These models only shape the JSON the service expects (docs/API.md); the service is the one validator, so the
 models stay lenient (extra fields pass through) and do not repeat its bounds. Only fields that were set are
 sent, so the service's own defaults apply to everything left out.
 """
@@ -95,6 +95,10 @@ class ExitTimesObs(RequestModel):
     from_: int = Field(0, alias="from")
     to: int = 1
     radius: Optional[float] = None
+    method: Optional[str] = None                # "direct" | "splitting" | "auto"
+    coordinate: Optional[Union[str, dict[str, str]]] = None
+    repetitions: Optional[int] = None
+    level_fraction: Optional[float] = None
 
 
 class ArrivalObs(RequestModel):

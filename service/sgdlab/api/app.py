@@ -15,16 +15,18 @@ from ..jobs.executors import Executor, make_executor
 from ..jobs.store import JobStore
 from ..logging_json import configure_logging
 from ..metrics import Metrics
-from .middleware import BodyGuard, HttpMetrics
+from .docs_pages import install_docs_pages
+from .middleware import BodyGuard, HttpMetrics, LoneSurrogates, ShutdownAnswers503
 from .openapi_doc import install_openapi
 from .problems import install_problem_handlers
+from .render_pool import RenderPool
 from .routes import analysis, artifacts, health, jobs
 
 log = logging.getLogger("sgdlab.api")
 
 DESCRIPTION = """Where SGD goes on a non-convex loss: queue vectorised simulations of many SGD particles and get
 histograms, basin occupation, exit-time estimates and Gibbs fits (beta = 2B/lr). Errors are RFC 9457 problem
-documents. See the project README for a walk-through."""
+documents. The full contract is docs/API.md in the repository; see the project README for a walk-through."""
 
 
 @dataclass
@@ -36,6 +38,7 @@ class AppState:
     executor: Executor
     dispatcher: Dispatcher
     metrics: Metrics
+    renderer: RenderPool
 
 
 def create_app(settings: Settings | None = None, executor: Executor | None = None) -> FastAPI:
@@ -49,7 +52,8 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
         ex = executor or make_executor(settings)
         metrics = Metrics(store)
         dispatcher = Dispatcher(store, ex, settings, metrics)
-        app.state.sgdlab = AppState(settings, store, ex, dispatcher, metrics)
+        renderer = RenderPool(settings.db_path, settings.table_workers, settings.data_dir / "render-tmp")
+        app.state.sgdlab = AppState(settings, store, ex, dispatcher, metrics, renderer)
         app.state.metrics_holder.metrics = metrics
         dispatcher.start()
         log.info("sgdlab ready", extra={"executor": settings.executor_kind, "data_dir": str(settings.data_dir)})
@@ -57,13 +61,16 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
             yield
         finally:
             dispatcher.stop()
+            renderer.close()
             if executor is None:
                 ex.close()
             store.close()
 
-    app = FastAPI(title="sgdlab", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="sgdlab", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     install_problem_handlers(app)
     install_openapi(app)
+    install_docs_pages(app)
     for r in (health.router, analysis.router, jobs.router, artifacts.router):
         app.include_router(r)
     try:
@@ -83,6 +90,9 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
         def __getattr__(self, name):
             return getattr(app.state.metrics_holder.metrics, name)
 
+    app.add_middleware(LoneSurrogates)
     app.add_middleware(HttpMetrics, metrics=_LazyMetrics())
-    app.add_middleware(BodyGuard, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=settings.limits.max_body_bytes, route_limits={
+        "/v1/markov-chains/analyze": ("max_markov_body_bytes", settings.limits.max_markov_body_bytes)})
+    app.add_middleware(ShutdownAnswers503)
     return app

@@ -6,9 +6,11 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..spec.base import StrictModel
+from ..spec.base import Pair, StrictModel
+from ..spec.dynamics import DynamicsSpec
 from ..spec.landscape import LandscapeSpec
 from ..spec.observe import BasinPairSpec
+from .result_models import Committor, LandscapeBlock, ResultBlocks, Theory
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -43,7 +45,7 @@ class JobSummary(BaseModel):
 
 
 class JobStatus(BaseModel):
-    """The job status document (API.md)."""
+    """The job status document (docs/API.md)."""
 
     id: str
     kind: Literal["simulation", "density_evolution", "sweep"]
@@ -55,6 +57,8 @@ class JobStatus(BaseModel):
     error: Optional[dict[str, Any]]
     links: Links
     summary: Optional[JobSummary] = None
+    warnings: Optional[list[dict[str, Any]]] = Field(None, description="202 of POST /v1/jobs: what the theory "
+                                                     "will not cover (unstable_lr, large_lr, schedule, no_minimum)")
 
 
 class JobList(BaseModel):
@@ -64,10 +68,9 @@ class JobList(BaseModel):
     next_cursor: Optional[str]
 
 
-class JobResult(BaseModel):
-    """A finished job's result document (see API.md for its blocks)."""
+class JobResult(ResultBlocks):
+    """A finished job's result document (docs/API.md "Result document"; blocks in result_models.py)."""
 
-    model_config = ConfigDict(extra="allow")
     job_id: Optional[str]
     kind: str = "simulation"
     seed: int
@@ -107,23 +110,63 @@ class AnalyzeRequest(StrictModel):
     temperature: Optional[float] = Field(None, gt=0, description="T; or give lr and batch_size (T = lr/(2B))")
     lr: Optional[float] = Field(None, gt=0)
     batch_size: Optional[int] = Field(None, ge=1)
-    range: Optional[list[tuple[float, float]]] = Field(None, description="analysis and quadrature box")
+    range: Optional[list[Pair]] = Field(None, description="analysis and quadrature box")
     committor: Optional[CommitterSpec] = Field(None, description="also the committor between two minima")
+    dynamics: Optional[DynamicsSpec] = Field(None, description="as in a job, in place of temperature/lr/batch_size: "
+                                             "the theory of that dynamics' own noise (a constant lr)")
 
 
 class AnalyzeResponse(BaseModel):
+    """POST /v1/landscapes/analyze: the landscape block, its theory at the given temperature, the committor."""
+
     model_config = ConfigDict(extra="allow")
-    landscape: dict[str, Any]
-    theory: Optional[dict[str, Any]]
+    landscape: LandscapeBlock
+    theory: Optional[Theory] = Field(..., description="null without a temperature (or lr)")
+    committor: Optional[Committor] = Field(None, description="when asked with `committor`")
+
+
+class SparseMatrix(StrictModel):
+    """A matrix as COO triplets: entry (rows[k], cols[k]) is values[k]; absent entries are 0, none repeated."""
+
+    n: int = Field(..., ge=1, description="number of states")
+    rows: list[int]
+    cols: list[int]
+    values: list[float]
+
+
+class SparseTransitionMatrix(StrictModel):
+    """{"sparse": {...}}: valid wherever a dense transition matrix is, and up to max_markov_states states."""
+
+    sparse: SparseMatrix
 
 
 class MarkovRequest(StrictModel):
     """POST /v1/markov-chains/analyze."""
 
-    transition_matrix: list[list[float]] = Field(..., min_length=1)
+    transition_matrix: Union[list[list[float]], SparseTransitionMatrix] = Field(
+        ..., description="a list of rows (up to max_markov_dense_states) or the sparse format")
     initial: Optional[list[float]] = None
     steps: int = Field(50, ge=0)
     states: Optional[list[str]] = None
+    mean_first_passage: Union[Literal["auto"], bool, list[Union[int, str]]] = Field(
+        "auto", description='"auto" (the matrix when states^2 <= max_mfpt_values, else null with a note), '
+                            "true (the matrix, 422 above the limit), false, or target states (indices or names) "
+                            "for mean_first_passage_columns")
+
+    def transition_matrix_input(self) -> Any:
+        """The transition matrix as analyze_markov_chain takes it (rows, or {"sparse": {...}} without copies)."""
+        tm = self.transition_matrix
+        if isinstance(tm, SparseTransitionMatrix):
+            s = tm.sparse
+            return {"sparse": {"n": s.n, "rows": s.rows, "cols": s.cols, "values": s.values}}
+        return tm
+
+
+class MfptColumns(BaseModel):
+    """Mean first passage times into chosen targets: times[c][i] = expected steps from i to targets[c]."""
+
+    targets: list[int]
+    times: list[list[Optional[float]]]
 
 
 class MarkovResponse(BaseModel):
@@ -140,3 +183,8 @@ class MarkovResponse(BaseModel):
     spectral_gap: Optional[float]
     relaxation_time: Optional[float]
     mean_first_passage: Optional[list[list[Optional[float]]]]
+    mean_first_passage_columns: Optional[MfptColumns] = None
+    mean_first_passage_note: Optional[str] = None
+    spectral_gap_note: Optional[str] = Field(None, description="why spectral_gap is null, when it is")
+    cyclic_classes: list[list[list[int]]] = Field(
+        default_factory=list, description="per recurrent class, its cyclic classes (one when aperiodic)")

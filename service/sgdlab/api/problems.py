@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.errors import LimitExceeded, SpecError
-from ..jobs.store import IdempotencyConflict
+from ..jobs.store import IdempotencyConflict, StoreClosed
 from ..problem_documents import PROBLEM_BASE
 
 log = logging.getLogger("sgdlab.api")
@@ -57,8 +57,15 @@ def _is_union_tag(x) -> bool:
     return isinstance(x, str) and (x in _UNION_TAGS or not re.fullmatch(r"[a-z_][a-z0-9_]*", x))
 
 
+def header_name(name: str) -> str:
+    """The canonical spelling of a header name: idempotency-key -> Idempotency-Key."""
+    return "-".join(part.capitalize() for part in str(name).split("-"))
+
+
 def _field_path(loc: tuple) -> str:
-    if loc and loc[0] in ("query", "path", "header"):
+    if len(loc) >= 2 and loc[0] == "header":  # a header names itself, as it is sent
+        return header_name(loc[1])
+    if loc and loc[0] in ("query", "path"):
         loc = loc[1:]
     parts = [str(x) for x in loc if x != "body" and not _is_union_tag(x)]
     out = ""
@@ -107,6 +114,17 @@ def validation_problem(errors: list[dict]) -> Problem:
     return Problem(422, "Validation Error", detail, "validation", errors=items)
 
 
+BODY_PARSE_ERROR = "There was an error parsing the body"
+"""FastAPI's 400 detail when the JSON decoder fails on something other than syntax (deep nesting, huge numbers)."""
+
+
+def unparsable_body_problem() -> Problem:
+    """A 422 for a body the JSON decoder cannot hold: nesting too deep, or an integer with too many digits."""
+    msg = ("the body could not be decoded: JSON nested too deep, or an integer with more than 4300 digits")
+    return Problem(422, "Validation Error", f"body: {msg}", "validation",
+                   errors=[{"field": "body", "message": msg, "type": "json_invalid"}])
+
+
 def spec_problem(e: SpecError) -> Problem:
     """A 422 from a SpecError (or LimitExceeded) raised by the core."""
     field = e.field or "body"
@@ -141,8 +159,15 @@ def install_problem_handlers(app: FastAPI) -> None:
                                         errors=[{"field": "Idempotency-Key", "message": "reused with another body"}]),
                                 request)
 
+    @app.exception_handler(StoreClosed)
+    async def _closed(request: Request, exc: StoreClosed):
+        return problem_response(Problem(503, "Service Unavailable", "the server is shutting down; retry the request",
+                                        "shutting-down", headers={"Retry-After": "5"}), request)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
+            return problem_response(unparsable_body_problem(), request)
         titles = {404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized"}
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return problem_response(Problem(exc.status_code, titles.get(exc.status_code, "HTTP Error"), detail,

@@ -18,7 +18,7 @@ from .pages import render_page
 router = APIRouter(include_in_schema=False)
 
 STATIC_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
-_STATIC_NAME = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|svg|png)$")
+_STATIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}\.(js|css|svg|png)$")  # bounded: no ENAMETOOLONG
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 

@@ -8,7 +8,7 @@ import math
 import sqlite3
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
@@ -71,8 +71,10 @@ def spec_hash(spec: dict) -> str:
 
 
 @dataclass
-class JobRecord:
-    """One row of the job table (result excluded unless asked)."""
+class JobStatusRecord:
+    """One row of the job table without its result. `spec` is None for an SSE poll (the status only) and the spec
+    without its inline data (`landscape.finite_sum.data`) for status reads and lists: cheap however large the
+    data; JobRecord carries the whole spec."""
 
     seq: int
     id: str
@@ -80,7 +82,6 @@ class JobRecord:
     kind: str
     status: str
     progress: float
-    spec: dict
     spec_hash: str
     idempotency_key: Optional[str]
     created_at: str
@@ -88,54 +89,99 @@ class JobRecord:
     finished_at: Optional[str]
     error: Optional[dict]
     attempts: int
+    spec: Optional[dict] = None
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
 
 
+@dataclass
+class JobRecord(JobStatusRecord):
+    """One row of the job table with its whole spec (result excluded)."""
+
+
+INLINE_DATA_PATHS = ("$.landscape.finite_sum.data", "$.base.landscape.finite_sum.data")
+"""Where a spec holds inline data (megabytes at most): status reads leave it out, in SQLite, before Python parses."""
+
+
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before with another body."""
+
+
+class StoreClosed(RuntimeError):
+    """The store was closed (the service is shutting down); the API answers 503."""
+
+
+class _OpenLock:
+    """The store's lock; entering it once the store is closed raises StoreClosed (not sqlite's ProgrammingError)."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self.closed = False
+
+    def __enter__(self):
+        self._lock.acquire()
+        if self.closed:
+            self._lock.release()
+            raise StoreClosed("the job store is closed: the service is shutting down")
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
 
 
 class JobStore:
     """Thread-safe access to the SQLite job store (one connection, serialised by a lock, WAL journal)."""
 
-    COLUMNS = ("seq, id, owner, kind, status, progress, spec, spec_hash, idempotency_key, created_at, "
-               "started_at, finished_at, error, attempts")
+    STATUS_COLUMNS = ("seq, id, owner, kind, status, progress, spec_hash, idempotency_key, created_at, "
+                      "started_at, finished_at, error, attempts")
+    LIGHT_COLUMNS = STATUS_COLUMNS + ", json_remove(spec, " + ", ".join(f"'{p}'" for p in INLINE_DATA_PATHS) + ")"
+    COLUMNS = STATUS_COLUMNS + ", spec"
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
+        self._lock = _OpenLock()
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Close the database; later calls raise StoreClosed (closing twice is fine)."""
+        try:
+            with self._lock:
+                self._lock.closed = True
+                self._db.close()
+        except StoreClosed:
+            pass
 
     def ping(self) -> bool:
         """True when the database answers."""
         with self._lock:
             return self._db.execute("SELECT 1").fetchone() == (1,)
 
-    def _row(self, row: tuple | None) -> JobRecord | None:
+    @staticmethod
+    def _status_row(row: tuple | None, cls: type = JobStatusRecord) -> JobStatusRecord | None:
+        """A record from STATUS_COLUMNS, and from a last `spec` column when the row has one."""
         if row is None:
             return None
-        (seq, id_, owner, kind, status, progress, spec, sh, idem, created, started, finished, error, attempts) = row
-        return JobRecord(seq, id_, owner, kind, status, progress, json.loads(spec), sh, idem, created, started,
-                         finished, json.loads(error) if error else None, attempts)
+        (seq, id_, owner, kind, status, progress, sh, idem, created, started, finished, error, attempts) = row[:13]
+        spec = json.loads(row[13]) if len(row) > 13 else None
+        return cls(seq, id_, owner, kind, status, progress, sh, idem, created, started, finished,
+                   json.loads(error) if error else None, attempts, spec)
 
-    def create(self, owner: str, kind: str, spec: dict, idempotency_key: str | None = None) -> tuple[JobRecord, bool]:
+    def _row(self, row: tuple | None) -> JobRecord | None:
+        return self._status_row(row, JobRecord)
+
+    def create(self, owner: str, kind: str, spec: dict,
+               idempotency_key: str | None = None) -> tuple[JobStatusRecord, bool]:
         """Insert a queued job; with a known Idempotency-Key and the same spec return the existing one (created=False)."""
         h = spec_hash(spec)
         with self._lock:
             if idempotency_key is not None:
-                old = self._row(self._db.execute(f"SELECT {self.COLUMNS} FROM jobs WHERE owner=? AND idempotency_key=?",
-                                                 (owner, idempotency_key)).fetchone())
+                old = self.get_by_idempotency(owner, idempotency_key)
                 if old is not None:
                     if old.spec_hash != h:
                         raise IdempotencyConflict(idempotency_key)
@@ -144,26 +190,41 @@ class JobStore:
             self._db.execute("INSERT INTO jobs (id, owner, kind, status, spec, spec_hash, idempotency_key, created_at) "
                              "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
                              (job_id, owner, kind, json.dumps(spec), h, idempotency_key, now_iso()))
-            return self.get(job_id), True
+            return self.get_status(job_id), True
 
-    def get_by_idempotency(self, owner: str, key: str) -> JobRecord | None:
-        """The owner's job made with this Idempotency-Key, if any."""
+    def get_by_idempotency(self, owner: str, key: str) -> JobStatusRecord | None:
+        """The owner's job made with this Idempotency-Key, if any (without its spec)."""
         with self._lock:
-            return self._row(self._db.execute(f"SELECT {self.COLUMNS} FROM jobs WHERE owner=? AND idempotency_key=?",
-                                              (owner, key)).fetchone())
+            return self._status_row(self._db.execute(f"SELECT {self.LIGHT_COLUMNS} FROM jobs WHERE owner=? AND "
+                                                     "idempotency_key=?", (owner, key)).fetchone())
 
     def get(self, job_id: str, owner: str | None = None) -> JobRecord | None:
-        """The job, or None (also when it belongs to another owner)."""
+        """The job with its spec, or None (also when it belongs to another owner)."""
         with self._lock:
             rec = self._row(self._db.execute(f"SELECT {self.COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone())
         if rec is None or (owner is not None and rec.owner != owner):
             return None
         return rec
 
+    def get_status(self, job_id: str, owner: str | None = None) -> JobStatusRecord | None:
+        """The job with its spec but not the spec's inline data (cheap however large the data): status reads."""
+        with self._lock:
+            rec = self._status_row(self._db.execute(f"SELECT {self.LIGHT_COLUMNS} FROM jobs WHERE id=?",
+                                                    (job_id,)).fetchone())
+        if rec is None or (owner is not None and rec.owner != owner):
+            return None
+        return rec
+
+    def poll_status(self, job_id: str) -> JobStatusRecord | None:
+        """The job's status row only (spec None): what each SSE poll reads."""
+        with self._lock:
+            return self._status_row(self._db.execute(f"SELECT {self.STATUS_COLUMNS} FROM jobs WHERE id=?",
+                                                     (job_id,)).fetchone())
+
     def list(self, owner: str | None, status: str | None = None, limit: int = 50,
-             before_seq: int | None = None) -> list[JobRecord]:
-        """Jobs newest first, optionally by owner and status, strictly older than `before_seq` (the cursor)."""
-        q, args = f"SELECT {self.COLUMNS} FROM jobs WHERE 1=1", []
+             before_seq: int | None = None) -> list[JobStatusRecord]:
+        """Jobs (specs without inline data) newest first, optionally by owner and status, older than `before_seq`."""
+        q, args = f"SELECT {self.LIGHT_COLUMNS} FROM jobs WHERE 1=1", []
         if owner is not None:
             q += " AND owner=?"
             args.append(owner)
@@ -176,7 +237,7 @@ class JobStore:
         q += " ORDER BY seq DESC LIMIT ?"
         args.append(limit)
         with self._lock:
-            return [self._row(r) for r in self._db.execute(q, args).fetchall()]
+            return [self._status_row(r) for r in self._db.execute(q, args).fetchall()]
 
     def count(self, status: Iterable[str], owner: str | None = None) -> int:
         """How many jobs have one of these statuses (optionally of one owner)."""
@@ -286,3 +347,38 @@ class JobStore:
             text = self.point_result_text(job_id, k)
             if text is not None:
                 yield k, json.loads(text)
+
+
+def _read_only(db_path: Path | str) -> sqlite3.Connection:
+    """A read-only connection to the store (for other threads and processes than the store's own)."""
+    return sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+
+
+def read_result(db_path: Path | str, job_id: str) -> dict | None:
+    """A job's result document, read through a connection of its own (worker processes use this)."""
+    db = _read_only(db_path)
+    try:
+        row = db.execute("SELECT result FROM jobs WHERE id=?", (job_id,)).fetchone()
+    finally:
+        db.close()
+    return json.loads(row[0]) if row and row[0] else None
+
+
+RESULT_CHUNK_BYTES = 1 << 20
+
+
+def iter_result_bytes(db_path: Path | str, job_id: str, chunk: int = RESULT_CHUNK_BYTES) -> Iterator[bytes]:
+    """A job's stored result JSON in chunks, read incrementally (SQLite blob I/O): never whole in memory."""
+    db = _read_only(db_path)
+    try:
+        row = db.execute("SELECT seq FROM jobs WHERE id=? AND result IS NOT NULL", (job_id,)).fetchone()
+        if row is None:
+            return
+        with db.blobopen("jobs", "result", row[0], readonly=True) as blob:
+            while True:
+                data = blob.read(chunk)
+                if not data:
+                    return
+                yield data
+    finally:
+        db.close()

@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 
 from ..core.errors import Cancelled, SpecError
 from ..limits import Limits
-from ..spec import SweepRequest
+from ..spec import SweepAxis, SweepRequest
 from ..tables.point_summary import point_summary
 from ..theory.sweep_analyses import SweepEntry, sweep_analyses
 from .executors import WallTimeExceeded
@@ -30,13 +30,23 @@ def point_progress(job_id: str) -> dict[int, float]:
         return dict(_live.get(job_id, {}))
 
 
-def sweep_progress(store, rec) -> dict:
+def sweep_points_total(rec) -> int:
+    """How many points the sweep of this job record has (0 for other kinds); reads only the spec's axes, mode and
+    repeats, so a status read's spec (without its inline data) is enough."""
+    if rec.kind != "sweep" or not isinstance(rec.spec, dict):
+        return 0
+    spec = rec.spec
+    req = SweepRequest.model_construct(axes=[SweepAxis.model_validate(a) for a in spec.get("axes") or []],
+                                       mode=spec.get("mode", "product"), repeats=int(spec.get("repeats", 1)))
+    return point_count(req)
+
+
+def sweep_progress(store, job_id: str, total: int) -> dict:
     """The `points` member of a running sweep's SSE progress event: how many points are stored, how many the
-    sweep has, and the fraction done of each point running now."""
-    done = store.finished_points(rec.id)
-    running = {str(k): round(f, 4) for k, f in point_progress(rec.id).items() if k not in done}
-    return {"points": {"done": len(done), "total": point_count(SweepRequest.model_validate(rec.spec)),
-                       "running": running}}
+    sweep has (`total`), and the fraction done of each point running now."""
+    done = store.finished_points(job_id)
+    running = {str(k): round(f, 4) for k, f in point_progress(job_id).items() if k not in done}
+    return {"points": {"done": len(done), "total": total, "running": running}}
 
 
 def point_path(job_id: str, k: int) -> str:

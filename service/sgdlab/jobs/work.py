@@ -33,10 +33,12 @@ def finish_simulation(plan, results: list, seconds: float, job_id: str) -> dict:
 def _simulation_work(spec: JobRequest, limits: Limits) -> JobWork:
     plan = plan_simulation(spec, limits)
     total = max(spec.particles, 1)
-    return JobWork(tasks=[(run_shard, (plan, i)) for i in range(len(plan.shards))],
+    work = JobWork(tasks=[(run_shard, (plan, i)) for i in range(len(plan.shards))],
                    weights=[c / total for _, c in plan.shards],
                    finish=partial(finish_simulation, plan),
                    particle_steps=spec.particles * spec.steps)
+    from ..theory.splitting_plan import add_splitting, wants_splitting
+    return add_splitting(work, plan, limits) if wants_splitting(plan) else work
 
 
 def _density_work(spec: JobRequest, limits: Limits) -> JobWork:
@@ -52,6 +54,26 @@ def validate_job(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> None:
         expand_sweep(spec, limits)
         return
     make_work(spec, limits)
+
+
+def submission_warnings(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> list[dict]:
+    """What the theory will not cover, known before the job runs (the `warnings` of the 202 response); of a sweep,
+    each distinct point's warnings with that point's `point` index (a repeat of the same parameters is not listed
+    again)."""
+    if spec.kind == "sweep":
+        import json
+        from .sweep_points import expand_sweep
+        seen: set[str] = set()
+        out: list[dict] = []
+        for p in expand_sweep(spec, limits, check=False):
+            key = json.dumps(p.params, sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                out += [{**w, "point": p.index} for w in submission_warnings(p.spec, limits)]
+        return out
+    from ..core.simulation.plan import analysis_of
+    from ..theory.validity import step_size_warnings
+    return step_size_warnings(spec.dynamics, spec.steps, analysis_of(spec.landscape, limits))
 
 
 def make_work(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> JobWork:

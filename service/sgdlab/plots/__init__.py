@@ -48,11 +48,12 @@ SIMULATION_PLOT_NAMES: tuple[str, ...] = tuple(n for n in PLOT_NAMES
 PLOT_BLOCKS: dict[str, str] = {
     "histogram": "histograms", "basins": "basins", "survival": "exit_times", "loss_trace": "loss_trace",
     "trajectories": "trajectories", "arrival": "arrival", "kl_to_stationary": "kl_to_stationary",
-    "stationary_vs_gibbs": "stationary", "arrhenius": "analyses.arrhenius",
+    "stationary_vs_gibbs": "grid", "arrhenius": "analyses.arrhenius",
     "scaling": "analyses.linear_scaling", "basins_vs_beta": "analyses.basins_vs_beta", "heatmap": "points",
 }
-"""The result block each plot is drawn from, a dotted path (the dashboard offers a plot when its block is in the
-result)."""
+"""The result block that tells a plot applies, a dotted path (the dashboard offers a plot when that block is in the
+result). `stationary_vs_gibbs` draws the grid chain's `stationary.density`; simulations have a `stationary` block
+too (the theory's law against the histogram), so it keys on `grid`, which only density_evolution results carry."""
 VEGA_NAMES: tuple[str, ...] = tuple(VEGA_BUILDERS)
 SWEEP_VEGA_NAMES: tuple[str, ...] = tuple(SWEEP_VEGA_BUILDERS)
 """Vega-Lite views of a sweep's result."""

@@ -11,12 +11,26 @@ from .errors import PlotUnavailable
 from .landscape_view import draw_contours, mark_critical_points_1d, mark_critical_points_2d, rebuild_landscape
 
 
+PLOTTABLE = 1e100
+"""Coordinates beyond ±PLOTTABLE (or not finite) are not drawn: the axis transforms would overflow."""
+
+
+def _plottable(paths: np.ndarray) -> tuple[np.ndarray, int]:
+    """(paths with diverged points as NaN, how many points were masked)."""
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(paths) <= PLOTTABLE)
+    return np.where(bad, np.nan, paths), int(bad.any(axis=-1).sum())
+
+
 def _plot_range(result: dict, paths: np.ndarray, axis: int) -> tuple[float, float]:
-    """The histogram range on `axis` when known, widened to hold the paths."""
+    """The histogram range on `axis` when known, widened to hold the (plottable) paths."""
     edges = (((result.get("histograms") or {}).get("final") or {}).get("edges") or [])
-    lo, hi = float(np.nanmin(paths[..., axis])), float(np.nanmax(paths[..., axis]))
+    finite = paths[..., axis][np.isfinite(paths[..., axis])]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (np.inf, -np.inf)
     if axis < len(edges):
         lo, hi = min(lo, edges[axis][0]), max(hi, edges[axis][-1])
+    if not np.isfinite(lo) or not np.isfinite(hi):
+        lo, hi = -1.0, 1.0
     pad = 0.05 * (hi - lo or 1.0)
     return lo - pad, hi + pad
 
@@ -24,8 +38,12 @@ def _plot_range(result: dict, paths: np.ndarray, axis: int) -> tuple[float, floa
 def draw_trajectories(fig: Figure, result: dict) -> None:
     """Paths of the recorded particles over the landscape."""
     steps, paths = trajectory_array(result)
+    paths, diverged = _plottable(paths)
     d = paths.shape[2]
     ax = fig.add_subplot()
+    if diverged:
+        fig.text(0.01, 0.01, f"{diverged} recorded points diverged (beyond ±{PLOTTABLE:g} or not finite): not drawn",
+                 fontsize=8, color="firebrick")
     if d == 1:
         for p in range(paths.shape[0]):
             ax.plot(steps[:paths.shape[1]], paths[p, :, 0], linewidth=0.9)
@@ -54,6 +72,7 @@ def draw_trajectories(fig: Figure, result: dict) -> None:
         n, t, _ = paths.shape
         with np.errstate(all="ignore"):
             losses = np.asarray(land.loss(paths.reshape(n * t, d)), dtype=float).reshape(n, t)
+        losses = _plottable(losses)[0]
         for p in range(n):
             ax.plot(steps[:t], losses[p], linewidth=0.9)
         for m in (result.get("landscape") or {}).get("minima", []):

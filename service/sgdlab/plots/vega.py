@@ -25,7 +25,7 @@ def _q(field: str, title: str, **extra) -> dict:
 
 def histogram_spec(result: dict) -> dict:
     """Final density bars with the Gibbs density as a line (1-D), or a density heatmap (2-D)."""
-    rows = [r for r in build_table("histogram", result) if r["which"] == "final"]
+    rows = build_table("histogram", result, which="final")  # selected per record: snapshots are never built
     if result_dim(result) == 2:
         return _spec("Particle density (final)", rows, mark="rect", encoding={
             "x": _q("left1", "w1"), "x2": {"field": "right1"},

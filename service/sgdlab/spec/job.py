@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter
 
-from .base import StrictModel
+from .base import Pair, StrictModel
 from .dynamics import DynamicsSpec
 from .init import InitSpec
 from .landscape import LandscapeSpec
@@ -17,7 +17,7 @@ class GridSpec(StrictModel):
     """density_evolution: the grid the chain is discretised on."""
 
     points: int = Field(400, ge=8, description="grid points per axis")
-    range: Optional[list[tuple[float, float]]] = Field(None, description="[[lo, hi], ...]; default the landscape's")
+    range: Optional[list[Pair]] = Field(None, description="[[lo, hi], ...]; default the landscape's")
 
 
 class JobRequest(StrictModel):

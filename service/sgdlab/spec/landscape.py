@@ -6,10 +6,10 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from .base import StrictModel
+from .base import Pair, StrictModel
 
 Number = float
-Range = list[tuple[float, float]]
+Range = list[Pair]
 
 
 class DataGeneratorSpec(StrictModel):
@@ -29,7 +29,10 @@ class FiniteSumSpec(StrictModel):
 
     per_sample: str = Field(..., description="per-sample loss, e.g. 0.5*(x*w - y)**2")
     variables: list[str] = Field(default_factory=lambda: ["w"], min_length=1)
-    data: dict[str, Any] = Field(..., description="columns {name: [numbers]} or {generator: NAME, ...}")
+    data: dict[str, Any] = Field(..., description="columns {name: [numbers]} or {generator: NAME, ...}",
+                                 json_schema_extra={"anyOf": [  # documents both forms (validated in datasets.py)
+                                     {"additionalProperties": {"type": "array", "items": {"type": "number"}}},
+                                     DataGeneratorSpec.model_json_schema()]})
     range: Optional[Range] = Field(None, description="plotting/histogram range per variable")
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Literal, Optional, Union
 
 from pydantic import Field
 
-from .base import StrictModel
+from .base import Pair, StrictModel
 
 
 class TimeAverageSpec(StrictModel):
@@ -16,7 +16,7 @@ class TimeAverageSpec(StrictModel):
 
 class HistogramSpec(StrictModel):
     bins: Union[int, list[int]] = Field(200, description="bins per axis, or one count per axis")
-    range: Optional[list[tuple[float, float]]] = Field(None, description="[[lo, hi], ...] per axis")
+    range: Optional[list[Pair]] = Field(None, description="[[lo, hi], ...] per axis")
     snapshots: list[int] = Field(default_factory=list, description="steps at which to record a histogram")
     time_average: Optional[TimeAverageSpec] = None
 
@@ -30,13 +30,27 @@ class BasinPairSpec(StrictModel):
     model_config = {"populate_by_name": True, "extra": "forbid"}
 
 
+class CoordinateFormulaSpec(StrictModel):
+    """A reaction coordinate given by a formula in the landscape's variables (the landscapes' allowlist)."""
+
+    formula: str = Field(..., description="e.g. 'x - y'; must grow from minimum `from` to minimum `to`")
+
+
 class ExitTimesSpec(BasinPairSpec):
     radius: Optional[float] = Field(None, gt=0, description="target radius around minimum `to`")
+    method: Literal["direct", "splitting", "auto"] = Field(
+        "direct", description="direct simulation, adaptive multilevel splitting, or auto (splitting when "
+                              "theory predicts that under 1% of particles escape within `steps`)")
+    coordinate: Optional[Union[Literal["committor", "distance"], CoordinateFormulaSpec]] = Field(
+        None, description="splitting's reaction coordinate; default the committor in 1-D/2-D, else distance")
+    repetitions: int = Field(8, ge=2, description="splitting: independent repetitions (the interval's spread)")
+    level_fraction: float = Field(0.5, gt=0, lt=1, description="splitting: fraction of replicas killed per "
+                                                                "iteration (at least one)")
 
 
 class ArrivalSpec(StrictModel):
     bins: Union[int, list[int]] = Field(40, description="cells per axis of the initial positions (first 2 coords)")
-    range: Optional[list[tuple[float, float]]] = Field(
+    range: Optional[list[Pair]] = Field(
         None, description="cell box; default the uniform init box, else the landscape's range")
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, JsonValue, model_validator
+from pydantic import BeforeValidator, Field, JsonValue, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, _json_array_as_tuple
 from .job import JobRequest
 
 DERIVED_AXES: dict[str, str] = {
@@ -15,6 +15,9 @@ DERIVED_AXES: dict[str, str] = {
     "time": "steps",                # steps = round(time / lr), so points compare at equal continuous time
 }
 """Axis names that are not paths into the base job, and the field of the job each one sets."""
+
+Spacing = Annotated[tuple[float, float, int], BeforeValidator(_json_array_as_tuple)]
+"""[lo, hi, n] of linspace and geomspace, as JSON sends it."""
 
 
 class SweepAxis(StrictModel):
@@ -25,8 +28,8 @@ class SweepAxis(StrictModel):
                                   "`init.point.0`) or a derived axis: " + ", ".join(DERIVED_AXES))
     values: Optional[list[JsonValue]] = Field(None, description="the values, in order: numbers, strings, or "
                                                                 "objects (e.g. a SCHEDULE for dynamics.lr)")
-    linspace: Optional[tuple[float, float, int]] = Field(None, description="[lo, hi, n]: n evenly spaced values")
-    geomspace: Optional[tuple[float, float, int]] = Field(None, description="[lo, hi, n]: n log-spaced values")
+    linspace: Optional[Spacing] = Field(None, description="[lo, hi, n]: n evenly spaced values")
+    geomspace: Optional[Spacing] = Field(None, description="[lo, hi, n]: n log-spaced values")
 
     @model_validator(mode="after")
     def _one_source(self) -> "SweepAxis":

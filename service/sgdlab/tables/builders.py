@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
 from .errors import TableUnavailable
 from .values import entry, num, particles_of_run, result_dim, steps_of_run
 
-Rows = list[dict]
+Rows = Iterator[dict]
+"""Builders yield rows one at a time: a table of a maximum-size result is never held in memory whole."""
 
 
 def _block(result: dict, name: str, key: str) -> dict:
@@ -32,6 +33,8 @@ def _gibbs_density(result: dict, n_bins: int) -> list | None:
 def _histogram_records(result: dict) -> list[tuple[str, int | None, dict]]:
     """(which, step, H) for the final, time-average and snapshot histograms, in that order."""
     hists = _block(result, "histogram", "histograms")
+    if not isinstance(hists, dict):
+        raise TableUnavailable("histogram", "the result's 'histograms' block is not an object")
     records: list[tuple[str, int | None, dict]] = []
     if hists.get("final"):
         records.append(("final", steps_of_run(result), hists["final"]))
@@ -49,10 +52,10 @@ def _histogram_rows_1d(which: str, step, h: dict, gibbs: list | None) -> Rows:
     edges = np.asarray(h["edges"][0], dtype=float)
     centres = 0.5 * (edges[:-1] + edges[1:])
     counts, density = h.get("counts") or [], h.get("density") or []
-    return [{"which": which, "step": step, "bin": i, "w": float(centres[i]),
-             "left": float(edges[i]), "right": float(edges[i + 1]),
-             "count": entry(counts, i), "density": num(entry(density, i)), "gibbs_density": num(entry(gibbs, i))}
-            for i in range(len(centres))]
+    for i in range(len(centres)):
+        yield {"which": which, "step": step, "bin": i, "w": float(centres[i]),
+               "left": float(edges[i]), "right": float(edges[i + 1]),
+               "count": entry(counts, i), "density": num(entry(density, i)), "gibbs_density": num(entry(gibbs, i))}
 
 
 def _histogram_rows_2d(which: str, step, h: dict, gibbs: list | None) -> Rows:
@@ -60,30 +63,35 @@ def _histogram_rows_2d(which: str, step, h: dict, gibbs: list | None) -> Rows:
     e1, e2 = (np.asarray(e, dtype=float) for e in h["edges"][:2])
     n2 = len(e2) - 1
     counts, density = h.get("counts") or [], h.get("density") or []
-    rows = []
     for k in range((len(e1) - 1) * n2):
         i, j = divmod(k, n2)
-        rows.append({"which": which, "step": step, "bin": k,
-                     "w1": float(0.5 * (e1[i] + e1[i + 1])), "w2": float(0.5 * (e2[j] + e2[j + 1])),
-                     "left1": float(e1[i]), "right1": float(e1[i + 1]),
-                     "left2": float(e2[j]), "right2": float(e2[j + 1]),
-                     "count": entry(counts, k), "density": num(entry(density, k)),
-                     "gibbs_density": num(entry(gibbs, k))})
-    return rows
+        yield {"which": which, "step": step, "bin": k,
+               "w1": float(0.5 * (e1[i] + e1[i + 1])), "w2": float(0.5 * (e2[j] + e2[j + 1])),
+               "left1": float(e1[i]), "right1": float(e1[i + 1]),
+               "left2": float(e2[j]), "right2": float(e2[j + 1]),
+               "count": entry(counts, k), "density": num(entry(density, k)),
+               "gibbs_density": num(entry(gibbs, k))}
 
 
-def histogram_table(result: dict) -> Rows:
-    """Every recorded histogram, one row per bin, with the Gibbs density on the same bins."""
+def histogram_records(result: dict, which: Optional[str] = None,
+                      step: Optional[int] = None) -> list[tuple[str, int | None, dict]]:
+    """The recorded histograms a table selects: all, or those with this `which` and/or `step`."""
     dim = result_dim(result)
     if dim > 2:
         raise TableUnavailable("histogram", f"histograms of a {dim}-D landscape are per-coordinate marginals; "
                                             "only 1-D and 2-D histograms are tabulated")
-    rows: Rows = []
-    for which, step, h in _histogram_records(result):
+    return [r for r in _histogram_records(result)
+            if (which is None or r[0] == which) and (step is None or r[1] == step)]
+
+
+def histogram_table(result: dict, which: Optional[str] = None, step: Optional[int] = None) -> Rows:
+    """Every recorded histogram (or those selected by `which`/`step`), one row per bin, with the Gibbs density on
+    the same bins."""
+    dim = result_dim(result)
+    for rec_which, rec_step, h in histogram_records(result, which, step):
         n_bins = int(np.prod([len(e) - 1 for e in h["edges"]]))
         gibbs = _gibbs_density(result, n_bins)
-        rows += (_histogram_rows_1d if dim == 1 else _histogram_rows_2d)(which, step, h, gibbs)
-    return rows
+        yield from (_histogram_rows_1d if dim == 1 else _histogram_rows_2d)(rec_which, rec_step, h, gibbs)
 
 
 def _binomial_stderr(p: float | None, n: int | None) -> float | None:
@@ -98,21 +106,19 @@ def basins_table(result: dict) -> Rows:
     basins = _block(result, "basins", "basins")
     theory = (result.get("gibbs") or {}).get("basin_fractions_theory")
     n = particles_of_run(result)
-    rows: Rows = []
+    if not (basins.get("final") or any(s.get("fractions") for s in basins.get("snapshots") or [])):
+        raise TableUnavailable("basins", "the result's 'basins' block holds no fractions")
     for b in basins.get("final") or []:
         k = int(b["basin"])
-        rows.append({"which": "final", "step": steps_of_run(result), "basin": k, "fraction": num(b.get("fraction")),
-                     "stderr": num(b.get("stderr")), "gibbs_fraction": num(entry(theory, k))})
+        yield {"which": "final", "step": steps_of_run(result), "basin": k, "fraction": num(b.get("fraction")),
+               "stderr": num(b.get("stderr")), "gibbs_fraction": num(entry(theory, k))}
     for snap in basins.get("snapshots") or []:
         stderrs = snap.get("stderr")
         for k, frac in enumerate(snap.get("fractions") or []):
             p = num(frac)
             se = num(entry(stderrs, k)) if stderrs is not None else _binomial_stderr(p, n)
-            rows.append({"which": "snapshot", "step": snap.get("step"), "basin": k, "fraction": p,
-                         "stderr": se, "gibbs_fraction": num(entry(theory, k))})
-    if not rows:
-        raise TableUnavailable("basins", "the result's 'basins' block holds no fractions")
-    return rows
+            yield {"which": "snapshot", "step": snap.get("step"), "basin": k, "fraction": p,
+                   "stderr": se, "gibbs_fraction": num(entry(theory, k))}
 
 
 def exponential_mean(exit_times: dict) -> float | None:
@@ -132,9 +138,8 @@ def survival_table(result: dict) -> Rows:
         last = steps_of_run(result) or 0
         steps, prob = [0, last], [1.0, 1.0]
     mean = exponential_mean(exit_times)
-    return [{"step": s, "probability": num(p),
-             "exponential_fit": None if mean is None else math.exp(-float(s) / mean)}
-            for s, p in zip(steps, prob)]
+    for s, p in zip(steps, prob):
+        yield {"step": s, "probability": num(p), "exponential_fit": None if mean is None else math.exp(-float(s) / mean)}
 
 
 def loss_trace_table(result: dict) -> Rows:
@@ -143,9 +148,9 @@ def loss_trace_table(result: dict) -> Rows:
     q = trace.get("quantiles") or {}
     q10, q50, q90 = (q.get(k) for k in ("0.1", "0.5", "0.9"))
     mean, std = trace.get("mean"), trace.get("std")
-    return [{"step": s, "mean": num(entry(mean, i)), "std": num(entry(std, i)), "q10": num(entry(q10, i)),
-             "q50": num(entry(q50, i)), "q90": num(entry(q90, i))}
-            for i, s in enumerate(trace.get("steps") or [])]
+    for i, s in enumerate(trace.get("steps") or []):
+        yield {"step": s, "mean": num(entry(mean, i)), "std": num(entry(std, i)), "q10": num(entry(q10, i)),
+               "q50": num(entry(q50, i)), "q90": num(entry(q90, i))}
 
 
 def trajectory_array(result: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -167,9 +172,10 @@ def trajectories_table(result: dict) -> Rows:
     steps, paths = trajectory_array(result)
     d = paths.shape[2]
     names = ["w"] if d == 1 else [f"w{k + 1}" for k in range(d)]
-    return [{"particle": p, "step": int(steps[s]) if s < len(steps) else s,
-             **{names[k]: float(paths[p, s, k]) for k in range(d)}}
-            for p in range(paths.shape[0]) for s in range(paths.shape[1])]
+    for p in range(paths.shape[0]):
+        for s in range(paths.shape[1]):
+            yield {"particle": p, "step": int(steps[s]) if s < len(steps) else s,
+                   **{names[k]: num(paths[p, s, k]) for k in range(d)}}
 
 
 def arrival_table(result: dict) -> Rows:
@@ -182,17 +188,15 @@ def arrival_table(result: dict) -> Rows:
     if len(edges) > 2:
         raise TableUnavailable("arrival", "only 1-D and 2-D arrival maps are tabulated")
     n_last = len(edges[-1]) - 1
-    rows: Rows = []
     for cell, per_basin in enumerate(prob):
         if len(edges) == 1:
-            where = {"cell_low": float(edges[0][cell]), "cell_high": float(edges[0][cell + 1])}
+            where = {"cell_low": num(edges[0][cell]), "cell_high": num(edges[0][cell + 1])}
         else:
             i, j = divmod(cell, n_last)
-            where = {"cell_low1": float(edges[0][i]), "cell_high1": float(edges[0][i + 1]),
-                     "cell_low2": float(edges[1][j]), "cell_high2": float(edges[1][j + 1])}
+            where = {"cell_low1": num(edges[0][i]), "cell_high1": num(edges[0][i + 1]),
+                     "cell_low2": num(edges[1][j]), "cell_high2": num(edges[1][j + 1])}
         for basin, p in enumerate(per_basin or []):
-            rows.append({"cell": cell, **where, "basin": basin, "probability": num(p)})
-    return rows
+            yield {"cell": cell, **where, "basin": basin, "probability": num(p)}
 
 
 def kl_to_stationary_table(result: dict) -> Rows:
@@ -203,11 +207,25 @@ def kl_to_stationary_table(result: dict) -> Rows:
                                                    "(a density_evolution job makes it)")
     tv = result.get("total_variation_to_stationary")
     steps = result.get("series_steps") or list(range(len(kl)))
-    return [{"step": entry(steps, i), "kl_to_stationary": num(v), "total_variation_to_stationary": num(entry(tv, i))}
-            for i, v in enumerate(kl)]
+    for i, v in enumerate(kl):
+        yield {"step": entry(steps, i), "kl_to_stationary": num(v), "total_variation_to_stationary": num(entry(tv, i))}
 
 
-TABLE_BUILDERS: dict[str, Callable[[dict], Rows]] = {
+def table_rows(name: str, result: dict, which: Optional[str] = None, step: Optional[int] = None) -> int | None:
+    """How many rows table `name` will have, counted without building it (histogram, trajectories, arrival: the
+    tables that can be large); None for the others. TableUnavailable as the builder would raise it."""
+    if name == "histogram":
+        return sum(int(np.prod([len(e) - 1 for e in h["edges"]])) for _, _, h in histogram_records(result, which, step))
+    if name == "trajectories":
+        traj = _block(result, "trajectories", "trajectories")
+        paths = traj.get("paths") or []
+        return len(paths) * max((len(p) for p in paths), default=0)
+    if name == "arrival":
+        return sum(len(p or []) for p in (_block(result, "arrival", "arrival").get("probability") or []))
+    return None
+
+
+TABLE_BUILDERS: dict[str, Callable[..., Rows]] = {
     "histogram": histogram_table,
     "basins": basins_table,
     "survival": survival_table,

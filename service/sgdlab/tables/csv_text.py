@@ -18,5 +18,10 @@ def to_csv(rows: list[dict], columns: Iterable[str] | None = None) -> str:
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+        writer.writerow(csv_cells(row))
     return out.getvalue()
+
+
+def csv_cells(row: dict) -> dict:
+    """A row's CSV fields: None as empty, floats in full precision (repr)."""
+    return {k: ("" if v is None else repr(v) if isinstance(v, float) else v) for k, v in row.items()}

@@ -33,3 +33,14 @@ class TableUnavailable(BlockUnavailable):
     """The result lacks the block this table is built from."""
 
     kind = "table"
+
+
+class TableTooLarge(ValueError):
+    """A table would have more rows than the `max_table_rows` limit (the API maps it to 413 with a hint)."""
+
+    def __init__(self, name: str, limit: int, hint: str):
+        super().__init__(name, limit, hint)
+        self.name, self.limit, self.hint = name, limit, hint
+
+    def __str__(self) -> str:
+        return f"table {self.name!r} has more than max_table_rows={self.limit} rows; {self.hint}"

@@ -8,6 +8,10 @@ renormalising each row over the grid (the step is conditioned on landing inside 
 grid chain is a stochastic matrix (stored as scipy.sparse CSR). Densities are evolved exactly as cell
 probabilities, rho_{t+1} = P^T rho_t; `density` = probability / cell volume integrates to 1 over the range.
 
+With data noise (`noise_cov`, Sigma(w) per cell centre) the kernel is the lecture's N(w - lr grad L, (lr^2/B)
+Sigma(w)): in 1-D a per-source standard deviation; in 2-D the x marginal N(m_x, C_xx) per target column, times
+the conditional law of y given x at the target column's centre (exact for the x axis, midpoint in x for y).
+
 For a schedule the kernel is rebuilt when the learning rate has drifted by more than `lr_rtol` (relative)
 from the one the current kernel was built with (0 = whenever it changes); kernels are cached by learning
 rate (cyclic schedules revisit them). A rebuild costs O(cells x band), like a handful of steps in 1-D and
@@ -59,7 +63,12 @@ GTH_BANDED_MAX_CELLS = 5000
 POLISH_STEPS = 20
 """Power-iteration steps applied to the solved invariant law (removes the solver's roundoff in fast modes)."""
 
+MIN_SIGMA_CELLS = 1e-6
+"""A kernel narrower than this many cells (vanishing data noise) is widened to it: all mass in the mean's cell."""
+
 LearningRateFn = Union[float, Callable[[int], float]]
+NoiseCovariance = Callable[[np.ndarray], np.ndarray]
+"""Sigma at points: (n, d) -> (n, d, d), the finite-population factor included (theory.noise.NoiseModel)."""
 
 
 # ----------------------------------------------------------------------------------------------- the grid
@@ -229,13 +238,23 @@ def _cdf_differences(edges: np.ndarray, means: np.ndarray, sigma: float) -> np.n
     return np.where(a > 0, ndtr(-a) - ndtr(-b), ndtr(b) - ndtr(a))
 
 
+def check_kernel_entries(grid: DensityGrid, sigma: float, limits: Limits) -> None:
+    """Refuse a kernel whose bands (cut at TRUNCATION_SIGMAS of the largest standard deviation) would exceed the
+    bound on stored transition probabilities."""
+    width = [band_width(sigma, float(h), n) for n, h in zip(grid.shape, grid.spacing)]
+    entries = grid.size * math.prod(width)
+    if entries > limits.max_kernel_entries:
+        raise LimitExceeded("grid.points", "max_kernel_entries", limits.max_kernel_entries, entries)
+
+
 def band_width(sigma: float, cell: float, cells: int) -> int:
     """Target cells per source along one axis: those within TRUNCATION_SIGMAS of the mean, clipped to the grid."""
     return int(min(cells, math.ceil(2.0 * TRUNCATION_SIGMAS * sigma / cell) + 2))
 
 
-def axis_kernel(means: np.ndarray, sigma: float, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-axis transition weights from N(means, sigma^2) to the cells of one axis, as a band per source.
+def axis_kernel(means: np.ndarray, sigma: float | np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-axis transition weights from N(means, sigma^2) to the cells of one axis, as a band per source
+    (`sigma` a number or one standard deviation per source; the band is sized for the largest).
 
     Returns (columns, weights), both (n_sources, K): the K target cells around each mean (within
     TRUNCATION_SIGMAS, clipped to the grid) and their probabilities renormalised over the grid. A mean so far
@@ -244,8 +263,11 @@ def axis_kernel(means: np.ndarray, sigma: float, edges: np.ndarray) -> tuple[np.
     n = len(edges) - 1
     h = float(edges[1] - edges[0])
     lo = float(edges[0])
+    sigma = np.maximum(np.asarray(sigma, dtype=float), MIN_SIGMA_CELLS * h)
     half = TRUNCATION_SIGMAS * sigma
-    K = band_width(sigma, h, n)
+    K = band_width(float(sigma.max()), h, n)
+    if sigma.ndim:
+        sigma = sigma[:, None]
     start = np.floor((means - half - lo) / h)
     start = np.clip(np.nan_to_num(start, nan=0.0, posinf=n, neginf=0.0), 0, n - K).astype(np.int64)
     cols = start[:, None] + np.arange(K)[None, :]
@@ -264,9 +286,30 @@ def axis_kernel(means: np.ndarray, sigma: float, edges: np.ndarray) -> tuple[np.
     return cols, w / total[:, None]
 
 
+def _conditional_kernel_2d(means: np.ndarray, cov: np.ndarray, grid: DensityGrid
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """Anisotropic 2-D kernel N(means, cov) per source: x marginal per target column, y | x at its centre."""
+    ex, ey = grid.edges
+    n = len(means)
+    cxx, cxy, cyy = cov[:, 0, 0], cov[:, 0, 1], cov[:, 1, 1]
+    sx = np.sqrt(np.maximum(cxx, 0.0))
+    cols_x, w_x = axis_kernel(means[:, 0], sx, ex)                          # (n, Kx)
+    centres_x = 0.5 * (ex[cols_x] + ex[cols_x + 1])
+    slope = np.divide(cxy, cxx, out=np.zeros(n), where=cxx > 0)
+    cond_mean = means[:, 1, None] + slope[:, None] * (centres_x - means[:, 0, None])
+    cond_sd = np.sqrt(np.maximum(cyy - slope * cxy, 0.0))
+    kx = cols_x.shape[1]
+    cols_y, w_y = axis_kernel(cond_mean.ravel(), np.repeat(cond_sd, kx), ey)  # (n Kx, Ky)
+    ky = cols_y.shape[1]
+    cols = (cols_x[:, :, None] * grid.shape[1] + cols_y.reshape(n, kx, ky)).reshape(n, -1)
+    w = (w_x[:, :, None] * w_y.reshape(n, kx, ky)).reshape(n, -1)
+    return cols, w
+
+
 def transition_matrix(landscape: Landscape, grid: DensityGrid, lr: float, batch_size: int,
-                      limits: Limits = DEFAULT_LIMITS) -> sp.csr_matrix:
-    """The grid chain of SGD at learning rate `lr`: P[i, j] = P(cell i -> cell j), CSR, rows summing to 1."""
+                      limits: Limits = DEFAULT_LIMITS, noise_cov: NoiseCovariance | None = None) -> sp.csr_matrix:
+    """The grid chain of SGD at learning rate `lr`: P[i, j] = P(cell i -> cell j), CSR, rows summing to 1.
+    With `noise_cov`, the step's covariance is (lr^2/B) Sigma(cell centre) instead of (lr^2/B) I."""
     pts = grid.points()
     g = np.asarray(landscape.grad(pts), dtype=float)
     bad = np.flatnonzero(np.isnan(g).any(axis=1))
@@ -275,17 +318,23 @@ def transition_matrix(landscape: Landscape, grid: DensityGrid, lr: float, batch_
         raise SpecError(f"the gradient is undefined (nan) at the grid point ({where}); narrow the range",
                         "grid.range")
     means = pts - lr * g
-    sigma = lr / math.sqrt(batch_size)
     n_cells = grid.size
-    per_axis = [axis_kernel(means[:, k], sigma, e) for k, e in enumerate(grid.edges)]
-    entries = n_cells * int(np.prod([c.shape[1] for c, _ in per_axis]))
-    if entries > limits.max_kernel_entries:
-        raise LimitExceeded("grid.points", "max_kernel_entries", limits.max_kernel_entries, entries)
-    cols, w = per_axis[0]
-    for k in range(1, grid.dim):
-        ck, wk = per_axis[k]
-        cols = (cols[:, :, None] * grid.shape[k] + ck[:, None, :]).reshape(n_cells, -1)
-        w = (w[:, :, None] * wk[:, None, :]).reshape(n_cells, -1)
+    if noise_cov is not None:
+        cov = (lr * lr / batch_size) * np.asarray(noise_cov(pts), dtype=float)
+        check_kernel_entries(grid, float(np.sqrt(np.max(np.diagonal(cov, axis1=1, axis2=2)))), limits)
+        if grid.dim == 1:
+            cols, w = axis_kernel(means[:, 0], np.sqrt(np.maximum(cov[:, 0, 0], 0.0)), grid.edges[0])
+        else:
+            cols, w = _conditional_kernel_2d(means, cov, grid)
+    else:
+        sigma = lr / math.sqrt(batch_size)
+        check_kernel_entries(grid, sigma, limits)
+        per_axis = [axis_kernel(means[:, k], sigma, e) for k, e in enumerate(grid.edges)]
+        cols, w = per_axis[0]
+        for k in range(1, grid.dim):
+            ck, wk = per_axis[k]
+            cols = (cols[:, :, None] * grid.shape[k] + ck[:, None, :]).reshape(n_cells, -1)
+            w = (w[:, :, None] * wk[:, None, :]).reshape(n_cells, -1)
     K = cols.shape[1]
     P = sp.csr_matrix((w.ravel(), cols.ravel(), np.arange(n_cells + 1, dtype=np.int64) * K),
                       shape=(n_cells, n_cells))
@@ -475,7 +524,8 @@ def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int,
                    range: Sequence[Sequence[float]] | None = None, initial_density: Any = None, steps: int = 1000,
                    snapshots: Sequence[int] = (), *, progress: Callable[[float], None] | None = None,
                    should_cancel: Callable[[], bool] | None = None, lr_rtol: float = 1e-3,
-                   series_every: int = 1, limits: Limits = DEFAULT_LIMITS) -> DensityEvolution:
+                   series_every: int = 1, limits: Limits = DEFAULT_LIMITS, noise_cov: NoiseCovariance | None = None,
+                   gibbs_temperature: float | None = None) -> DensityEvolution:
     """Evolve the law of SGD's chain exactly on a grid for `steps` steps; see the module docstring.
 
     `lr_fn` is a number or a callable t -> lr (t from 0; step t uses lr_fn(t)). `initial_density` is None
@@ -483,6 +533,8 @@ def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int,
     probabilities. The invariant law is the chain's at the final learning rate lr_fn(steps - 1); the
     series KL(rho_t || rho_inf) and TV(rho_t, rho_inf) are recorded at t = 0, series_every, ..., steps.
     `should_cancel()` is checked every CHECK_EVERY steps (raising Cancelled), `progress(fraction)` called then.
+    `noise_cov` (Sigma at points) makes the kernel the data-noise one; `gibbs_temperature` replaces lr/(2B) in the
+    Gibbs comparison (data noise: the scalar temperature at the deepest minimum).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise SpecError("must be an integer >= 1", "dynamics.batch_size")
@@ -498,7 +550,7 @@ def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int,
     def kernel_T(lr: float) -> sp.csr_matrix:
         nonlocal builds
         if lr not in cache:
-            cache[lr] = transition_matrix(landscape, grid, lr, int(batch_size), limits).T.tocsr()
+            cache[lr] = transition_matrix(landscape, grid, lr, int(batch_size), limits, noise_cov).T.tocsr()
             builds += 1
             if len(cache) > KERNEL_CACHE_SIZE:
                 cache.popitem(last=False)
@@ -563,7 +615,8 @@ def evolve_density(landscape: Landscape, lr_fn: LearningRateFn, batch_size: int,
     if progress is not None:
         progress(1.0)
 
-    gibbs = gibbs_density_on_bins(landscape, list(grid.edges), 1.0 / temperature_at_end(lr_final, int(batch_size)))
+    t_gibbs = gibbs_temperature if gibbs_temperature is not None else temperature_at_end(lr_final, int(batch_size))
+    gibbs = gibbs_density_on_bins(landscape, list(grid.edges), 1.0 / t_gibbs)
     return DensityEvolution(
         grid=grid, steps=int(steps), snapshots=recorded_snaps, final=rho, stationary=stationary,
         series_steps=series_steps, kl_to_stationary=kl, total_variation_to_stationary=tv,

@@ -1,6 +1,6 @@
 """Exit times: censored exponential estimates, Kaplan-Meier, Eyring-Kramers and exact mean first passage times.
 
-All times are in steps of the chain (continuous time / lr), as API.md requires.
+All times are in steps of the chain (continuous time / lr), as docs/API.md requires.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from scipy.stats import chi2
 
 from sgdlab.core.landscapes.base import Landscape
 from sgdlab.limits import DEFAULT_LIMITS
-from sgdlab.theory.backward_equation import (log_cumulative_trapezoid, log_trapezoid_pieces, solve_dirichlet,
-                                             sqra_generator)
+from sgdlab.theory.backward_equation import (log_cumulative_trapezoid, log_trapezoid_pieces,
+                                             mean_exit_time_grid_2d, solve_dirichlet, sqra_generator)
 from sgdlab.theory.grids import axis_nodes, loss_on_grid, mesh_points, resolve_range
 from sgdlab.theory.landscape_analysis import LandscapeAnalysis
 
@@ -100,33 +100,49 @@ def _mfpt_1d(landscape: Landscape, start: float, target: float, radius: float, t
     return float(np.exp(log_tau) / temperature) if log_tau < 700 else np.inf
 
 
+FAST_SOLVE_MAX_BETA_BARRIER = 20.0
+"""Up to this beta x (highest barrier) the 2-D backward equation is solved by a sparse LU (fast; its relative
+error grows like eps e^(beta dL), 1e-7 here); above, by block GTH elimination, which never subtracts."""
+
+
 def _mfpt_2d(landscape: Landscape, start: np.ndarray, target: np.ndarray, radius: float, temperature: float,
-             ranges: list[tuple[float, float]], points: int) -> float:
+             ranges: list[tuple[float, float]], points: int, beta_barrier: float = np.inf) -> float:
     """Solve T Δτ - ∇L·∇τ = -1 (SqRA grid, reflecting box) with τ = 0 within `radius` of the target."""
     nodes = axis_nodes(ranges, points)
     values = loss_on_grid(landscape, nodes)
     dist = np.linalg.norm(mesh_points(nodes) - target, axis=1)
     inside = dist <= max(radius, float(dist.min()))  # a radius below the grid spacing keeps the nearest node
-    gen = sqra_generator(values, [n[1] - n[0] for n in nodes], temperature)
-    flat = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0)
-    # at low temperature the rates span e^(ΔL/T) and the solve can lose all precision (even give negative
-    # times): accept the answer only when it is positive and solves its equations to a small relative residual
-    free = ~inside.reshape(-1)
-    residual = np.abs(gen @ flat + 1.0)[free]
-    scale = (abs(gen) @ np.abs(flat))[free] + 1.0
-    if not np.all(np.isfinite(flat)) or flat[free].min(initial=1.0) <= 0 or np.max(residual / scale, initial=0) > 1e-6:
-        return float("nan")
-    tau = flat.reshape(values.shape)
-    return float(RegularGridInterpolator(nodes, tau)(start[None, :])[0])
+    steps = [n[1] - n[0] for n in nodes]
+    tau = None
+    if beta_barrier <= FAST_SOLVE_MAX_BETA_BARRIER:
+        gen = sqra_generator(values, steps, temperature)
+        flat = solve_dirichlet(gen, inside, np.zeros(values.size), 1.0)
+        # accept the sparse LU only when positive and solving its equations to a small relative residual
+        free = ~inside.reshape(-1)
+        residual = np.abs(gen @ flat + 1.0)[free]
+        scale = (abs(gen) @ np.abs(flat))[free] + 1.0
+        if np.all(np.isfinite(flat)) and flat[free].min(initial=1.0) > 0 and \
+                np.max(residual / scale, initial=0) <= 1e-9:
+            tau = flat.reshape(values.shape)
+    if tau is None:
+        tau = mean_exit_time_grid_2d(values, steps, temperature, inside.reshape(values.shape))
+    if not np.isfinite(tau).all():
+        return float("inf")
+    # interpolate log(1 + tau): smooth across the many orders of magnitude a low temperature spreads it over
+    log_tau = RegularGridInterpolator(nodes, np.log1p(tau))(start[None, :])[0]
+    return float(np.expm1(log_tau))
 
 
-def exact_mfpt_steps(landscape: Landscape, analysis: LandscapeAnalysis, from_: int, to: int, temperature: float,
-                     lr: float, radius: float | None = None, range: Sequence[Sequence[float]] | None = None,
-                     grid_points: int | None = None) -> float | None:
-    """Mean first passage time (steps) of the continuous model from minimum `from_` into the ball of `radius`
-    around minimum `to`: quadrature in 1-D, a sparse backward-equation solve in 2-D, None above."""
-    if landscape.dim > 2 or temperature <= 0:
-        return None
+def exact_mfpt_with_reason(landscape: Landscape, analysis: LandscapeAnalysis, from_: int, to: int,
+                           temperature: float, lr: float, radius: float | None = None,
+                           range: Sequence[Sequence[float]] | None = None,
+                           grid_points: int | None = None) -> tuple[float | None, str | None]:
+    """`exact_mfpt_steps` and, when it is None, the reason why (else None)."""
+    if landscape.dim > 2:
+        return None, (f"the exact passage time is computed in 1-D and 2-D only (a grid solve); this landscape has "
+                      f"dimension {landscape.dim}")
+    if not temperature > 0:
+        return None, "the temperature is 0: no noise, no passage"
     ranges = resolve_range(landscape, range)
     r = analysis.default_exit_radius(to, from_) if radius is None else float(radius)
     start, target = analysis.minima[from_].location, analysis.minima[to].location
@@ -134,8 +150,23 @@ def exact_mfpt_steps(landscape: Landscape, analysis: LandscapeAnalysis, from_: i
         tau = _mfpt_1d(landscape, float(start[0]), float(target[0]), r, temperature, ranges[0],
                        grid_points or 4 * DEFAULT_LIMITS.max_grid_points_1d)
     else:
-        tau = _mfpt_2d(landscape, start, target, r, temperature, ranges, grid_points or 200)
-    return _finite_or_none(tau / lr)
+        heights = [b.height for b in analysis.barriers] or [0.0]
+        tau = _mfpt_2d(landscape, start, target, r, temperature, ranges, grid_points or 200,
+                       max(heights) / temperature)
+    steps = tau / lr
+    if not np.isfinite(steps):
+        return None, (f"the mean passage time exceeds double precision (beta x barrier is about "
+                      f"{max([b.height for b in analysis.barriers] or [0.0]) / temperature:.3g})")
+    return float(steps), None
+
+
+def exact_mfpt_steps(landscape: Landscape, analysis: LandscapeAnalysis, from_: int, to: int, temperature: float,
+                     lr: float, radius: float | None = None, range: Sequence[Sequence[float]] | None = None,
+                     grid_points: int | None = None) -> float | None:
+    """Mean first passage time (steps) of the continuous model from minimum `from_` into the ball of `radius`
+    around minimum `to`: quadrature in 1-D, a backward-equation solve on a grid in 2-D (accurate at any
+    barrier: block GTH elimination at low temperature), None above 2-D (see `exact_mfpt_with_reason`)."""
+    return exact_mfpt_with_reason(landscape, analysis, from_, to, temperature, lr, radius, range, grid_points)[0]
 
 
 def _thin(steps: np.ndarray, prob: np.ndarray, points: int = SURVIVAL_POINTS) -> tuple[list[float], list[float]]:
@@ -146,8 +177,9 @@ def _thin(steps: np.ndarray, prob: np.ndarray, points: int = SURVIVAL_POINTS) ->
 
 
 def exit_time_summary(times: np.ndarray, escaped: np.ndarray, horizon: float, from_: int, to: int,
-                      kramers: float | None = None, exact: float | None = None) -> dict[str, Any]:
-    """API.md's result.exit_times block from first-passage records (censored: nan or -1, exposure = horizon)."""
+                      kramers: float | None = None, exact: float | None = None,
+                      exact_reason: str | None = None) -> dict[str, Any]:
+    """docs/API.md's result.exit_times block from first-passage records (censored: nan or -1, exposure = horizon)."""
     t = np.asarray(times, dtype=float)
     esc = np.asarray(escaped, dtype=bool) & np.isfinite(t) & (t >= 0)
     exposure = np.where(esc, t, float(horizon))
@@ -160,4 +192,6 @@ def exit_time_summary(times: np.ndarray, escaped: np.ndarray, horizon: float, fr
     return {"from": int(from_), "to": int(to), "particles": int(len(t)), "escaped": int(esc.sum()),
             "censored": int(len(t) - esc.sum()), "mean_steps": _finite_or_none(mean), "ci95": [lo, hi],
             "median_steps": median, "survival": {"steps": s_steps, "probability": s_prob},
-            "kramers_steps": _finite_or_none(kramers), "exact_steps": _finite_or_none(exact)}
+            "kramers_steps": _finite_or_none(kramers), "exact_steps": _finite_or_none(exact),
+            "exact_reason": None if _finite_or_none(exact) is not None else
+            (exact_reason or "not computed")}

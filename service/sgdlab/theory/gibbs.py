@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from scipy.optimize import brentq
@@ -12,12 +12,18 @@ from scipy.stats import chi2
 
 from sgdlab.core.errors import SpecError
 from sgdlab.core.landscapes.base import Landscape
+from sgdlab.theory.adaptive_quadrature import integrate_groups
+from sgdlab.theory.basin_maps import IntervalBasinMap
 from sgdlab.theory.grids import axis_nodes, mesh_points, resolve_range
 from sgdlab.theory.landscape_analysis import LandscapeAnalysis
 
 SUBPOINTS_1D = 32
 SUBPOINTS_2D = 6
 MIN_EXPECTED = 5.0
+QUADRATURE_RTOL = 1e-13
+"""Relative tolerance of the 1-D adaptive quadratures (basin masses, bin masses)."""
+BIN_EVALUATIONS = 300
+"""Loss evaluations per bin at most in the 1-D adaptive bin masses (a smooth bin needs 30 to 90)."""
 
 
 def temperature_at_end(lr_at_last_step: float, batch_size: int) -> float:
@@ -85,9 +91,42 @@ def binned_loss(landscape: Landscape, edges: Any, subpoints: int | None = None) 
     return BinnedLoss(per_bin, log_weight, volume)
 
 
+@dataclass
+class BinProbabilities:
+    """Gibbs probability of each bin (flattened row-major) and an estimate of the largest absolute error."""
+
+    probabilities: np.ndarray
+    error: float
+    method: str  # "adaptive_gauss_legendre" (1-D) or "midpoint" (2-D, sub-grid per bin)
+
+
+def gibbs_bin_probabilities(landscape: Landscape, edges: Any, beta: float,
+                            binned: "BinnedLoss | None" = None) -> BinProbabilities:
+    """Gibbs bin probabilities normalised over the range the edges cover, with an error estimate.
+
+    1-D: adaptive Gauss-Legendre on every bin at once, each bin scaled by its own largest sampled density
+    (relative error QUADRATURE_RTOL per bin). 2-D: the midpoint rule on SUBPOINTS_2D^2 points per bin, its
+    error estimated by the rule on a third of the points per axis (the difference, an over-estimate).
+    """
+    axes = _edges_per_axis(edges, landscape.dim)
+    if landscape.dim == 1:
+        e = axes[0]
+        log_f = _scaled_log_density(landscape, beta)
+        probe = e[:-1, None] + np.diff(e)[:, None] * np.linspace(0.0, 1.0, 5)[None, :]
+        peaks = log_f(probe.ravel()).reshape(probe.shape).max(axis=1)
+        shift = np.where(np.isfinite(peaks), peaks, 0.0)
+        res = integrate_groups(log_f, e[:-1], e[1:], np.arange(len(e) - 1), shift, rtol=QUADRATURE_RTOL,
+                               max_evaluations=BIN_EVALUATIONS * (len(e) - 1))
+        p, err = _fractions_from_logs(res.log_integral, res.relative_error)
+        return BinProbabilities(p, err, "adaptive_gauss_legendre")
+    fine = (binned or binned_loss(landscape, edges)).probabilities(beta)
+    coarse = binned_loss(landscape, edges, SUBPOINTS_2D // 3).probabilities(beta)
+    return BinProbabilities(fine, float(np.abs(fine - coarse).max()), "midpoint")
+
+
 def gibbs_density_on_bins(landscape: Landscape, edges: Any, beta: float) -> np.ndarray:
     """Gibbs probability of each bin (flattened row-major), normalised over the range the edges cover."""
-    return binned_loss(landscape, edges).probabilities(beta)
+    return gibbs_bin_probabilities(landscape, edges, beta).probabilities
 
 
 def _laplace_fractions(analysis: LandscapeAnalysis, beta: float) -> np.ndarray:
@@ -95,30 +134,125 @@ def _laplace_fractions(analysis: LandscapeAnalysis, beta: float) -> np.ndarray:
     return np.exp(logs - logsumexp(logs))
 
 
-def gibbs_basin_fractions(landscape: Landscape, analysis: LandscapeAnalysis, beta: float,
-                          range: Sequence[Sequence[float]] | None = None, grid_points: int | None = None) -> list[float]:
-    """Gibbs mass of each basin: quadrature with basin_of labels in 1-D/2-D when the grid resolves the wells,
-    else (and above 2-D) the Laplace approximation w_k ∝ exp(-beta L_k) det(H_k)^(-1/2)."""
+@dataclass
+class BasinFractions:
+    """Gibbs basin fractions, an estimate of their absolute error (None when unknown) and the method used."""
+
+    fractions: list[float]
+    error: float | None
+    method: str  # "adaptive_gauss_legendre" (1-D), "grid" (2-D), "laplace"
+
+
+def _scaled_log_density(landscape: Landscape, beta: float) -> Callable[[np.ndarray], np.ndarray]:
+    """x (m,) -> -beta L(x), -inf where L is not finite (1-D)."""
+    def log_f(x: np.ndarray) -> np.ndarray:
+        v = np.asarray(landscape.loss(np.asarray(x, dtype=float)[:, None]), dtype=float)
+        return np.where(np.isfinite(v), -beta * v, -np.inf)
+    return log_f
+
+
+def _fractions_from_logs(log_mass: np.ndarray, rel: np.ndarray) -> tuple[np.ndarray, float]:
+    """Normalised fractions and an absolute error bound from each mass's relative error."""
+    ok = np.isfinite(log_mass)
+    f = np.zeros(len(log_mass))
+    if ok.any():
+        f[ok] = np.exp(log_mass[ok] - logsumexp(log_mass[ok]))
+    worst = float(np.max(rel[ok], initial=0.0))
+    return f, float(np.max(f * (rel + worst), initial=0.0))
+
+
+def _basin_fractions_1d(landscape: Landscape, analysis: LandscapeAnalysis, beta: float, lo: float, hi: float,
+                        max_evaluations: int | None) -> BasinFractions | None:
+    """Adaptive quadrature of exp(-beta L) over each basin interval (split at its saddles and its minimum)."""
+    basin_map = analysis.basin_map
+    if not isinstance(basin_map, IntervalBasinMap):
+        return None
+    maxima = np.asarray(basin_map.maxima, dtype=float)
+    cuts = np.concatenate([[lo], maxima[(maxima > lo) & (maxima < hi)], [hi]])
+    log_f = _scaled_log_density(landscape, beta)
+    a, b, group, shift = [], [], [], []
+    k = len(analysis.minima)
+    for left, right in zip(cuts[:-1], cuts[1:]):
+        label = int(basin_map(np.array([[0.5 * (left + right)]]))[0])
+        if label < 0:
+            continue
+        m = analysis.minima[label]
+        x_min = float(m.location[0])
+        inner = [left, x_min, right] if left < x_min < right else [left, right]
+        peak = max(float(np.max(log_f(np.array(inner)))), -beta * m.loss)
+        for u, v in zip(inner[:-1], inner[1:]):
+            a.append(u), b.append(v), group.append(label)
+        shift.append((label, peak))
+    if not a:
+        return None
+    shifts = np.full(k, -np.inf)
+    for label, peak in shift:
+        shifts[label] = max(shifts[label], peak)
+    shifts = np.where(np.isfinite(shifts), shifts, 0.0)
+    res = integrate_groups(log_f, np.array(a), np.array(b), np.array(group), shifts, rtol=QUADRATURE_RTOL,
+                           max_evaluations=max_evaluations)
+    present = np.zeros(k, dtype=bool)
+    present[np.array(group)] = True
+    log_mass = np.where(present, res.log_integral, -np.inf)
+    f, err = _fractions_from_logs(log_mass, res.relative_error)
+    return BasinFractions([float(v) for v in f], err, "adaptive_gauss_legendre")
+
+
+def _grid_fractions(loss: np.ndarray, labels: np.ndarray, beta: float, k: int) -> np.ndarray:
+    """Rectangle-rule Gibbs mass of each of k basins from loss values and basin labels at grid nodes."""
+    keep = np.isfinite(loss) & (labels >= 0)
+    if not keep.any():
+        return np.zeros(k)
+    w = np.exp(-beta * (loss[keep] - loss[keep].min()))
+    mass = np.bincount(labels[keep], weights=w, minlength=k)
+    return mass / mass.sum()
+
+
+def gibbs_basin_fractions_estimate(landscape: Landscape, analysis: LandscapeAnalysis, beta: float,
+                                   range: Sequence[Sequence[float]] | None = None,
+                                   grid_points: int | None = None) -> BasinFractions:
+    """Gibbs mass of each basin with an error estimate.
+
+    1-D: adaptive Gauss-Legendre on each basin interval, split at the saddles and the minimum, scaled per
+    basin in log space (relative error QUADRATURE_RTOL; `grid_points` caps the loss evaluations). 2-D: the
+    rectangle rule with basin_of labels on a grid, its error estimated as twice the difference from the same
+    rule on every other node. Laplace w_k ∝ exp(-beta L_k) det(H_k)^(-1/2)
+    above 2-D or when the grid does not resolve the wells (error unknown: None).
+    """
     if not analysis.minima:
-        return []
+        return BasinFractions([], 0.0, "none")
+    laplace = BasinFractions([float(f) for f in _laplace_fractions(analysis, beta)], None, "laplace")
     if landscape.dim > 2:
-        return [float(f) for f in _laplace_fractions(analysis, beta)]
+        return laplace
     ranges = resolve_range(landscape, range)
+    if landscape.dim == 1:
+        out = _basin_fractions_1d(landscape, analysis, beta, ranges[0][0], ranges[0][1], grid_points)
+        if out is not None:
+            return out
     points = grid_points or (20001 if landscape.dim == 1 else 401)
+    points += 1 - points % 2  # odd: every other node is a grid on the same box
     nodes = axis_nodes(ranges, points)
     spacing = max(n[1] - n[0] for n in nodes)
     width = min(float(np.sqrt(1.0 / (beta * m.hessian_eigenvalues.max()))) for m in analysis.minima)
     if spacing > width:
-        return [float(f) for f in _laplace_fractions(analysis, beta)]
+        return laplace
     pts = mesh_points(nodes)
-    loss = np.asarray(landscape.loss(pts), dtype=float)
-    ok = np.isfinite(loss)
-    labels = analysis.basin_of(pts)
-    keep = ok & (labels >= 0)
-    logw = -beta * (loss[keep] - loss[keep].min())
-    w = np.exp(logw)
-    mass = np.bincount(labels[keep], weights=w, minlength=len(analysis.minima))
-    return [float(f) for f in mass / mass.sum()]
+    shape = [len(n) for n in nodes]
+    loss = np.asarray(landscape.loss(pts), dtype=float).reshape(shape)
+    labels = np.asarray(analysis.basin_of(pts)).reshape(shape)
+    k = len(analysis.minima)
+    every_other = tuple(slice(None, None, 2) for _ in nodes)
+    fine = _grid_fractions(loss, labels, beta, k)
+    coarse = _grid_fractions(loss[every_other], labels[every_other], beta, k)
+    # the labelled rectangle rule is first order at the basin boundaries: error(fine) ~ |fine - coarse|;
+    # twice that is stated, to cover it when the two grids fall on the same side
+    return BasinFractions([float(f) for f in fine], 2.0 * float(np.abs(fine - coarse).max()), "grid")
+
+
+def gibbs_basin_fractions(landscape: Landscape, analysis: LandscapeAnalysis, beta: float,
+                          range: Sequence[Sequence[float]] | None = None, grid_points: int | None = None) -> list[float]:
+    """Gibbs mass of each basin (see `gibbs_basin_fractions_estimate`, which also gives the error)."""
+    return gibbs_basin_fractions_estimate(landscape, analysis, beta, range, grid_points).fractions
 
 
 def fit_beta_binned(landscape: Landscape, edges: Any, counts: np.ndarray,
@@ -204,20 +338,25 @@ def gibbs_comparison(landscape: Landscape, analysis: LandscapeAnalysis, edges: A
                      beta: float, basin_fractions_empirical: Sequence[float] | None = None,
                      lr: float | None = None, range: Sequence[Sequence[float]] | None = None,
                      grid_points: int | None = None) -> dict[str, Any]:
-    """API.md's result.gibbs block (plus `discrete_time_correction` when lr is known, and basin-level TV).
+    """docs/API.md's result.gibbs block (plus `discrete_time_correction` when lr is known, and basin-level TV).
 
     `grid_points` is the quadrature grid of the basin fractions (default: gibbs_basin_fractions' own)."""
-    fractions = gibbs_basin_fractions(landscape, analysis, beta, range, grid_points)
+    basins = gibbs_basin_fractions_estimate(landscape, analysis, beta, range, grid_points)
+    fractions = basins.fractions
     out: dict[str, Any] = {"beta_theory": float(beta), "beta_fit": None, "beta_fit_stderr": None,
                            "kl_divergence": None, "total_variation": None, "chi2_pvalue": None,
-                           "basin_fractions_theory": fractions, "density_theory": None}
+                           "basin_fractions_theory": fractions, "density_theory": None,
+                           "quadrature_error": {"basin_fractions": basins.error, "basin_method": basins.method,
+                                                "bin_probabilities": None, "bin_method": None}}
     if landscape.dim <= 2:
         binned = binned_loss(landscape, edges)
-        probs = binned.probabilities(beta)
+        bins = gibbs_bin_probabilities(landscape, edges, beta, binned)
+        probs = bins.probabilities
         fit = goodness_of_fit(counts, probs)
         out["beta_fit"], out["beta_fit_stderr"] = fit_beta_binned(landscape, edges, counts)
         out.update({k: fit[k] for k in ("kl_divergence", "total_variation", "chi2_pvalue")})
         out["density_theory"] = [float(v) for v in probs / binned.volume]
+        out["quadrature_error"].update({"bin_probabilities": bins.error, "bin_method": bins.method})
     if basin_fractions_empirical is not None and fractions:
         emp = np.asarray(basin_fractions_empirical, dtype=float)
         out["basin_total_variation"] = float(0.5 * np.abs(emp - np.asarray(fractions)).sum())

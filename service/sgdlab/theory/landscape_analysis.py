@@ -66,7 +66,7 @@ class LandscapeAnalysis:
         return self.basin_map(w)
 
     def to_dict(self) -> dict[str, Any]:
-        """API.md's result.landscape block: plain floats and lists."""
+        """docs/API.md's result.landscape block: plain floats and lists."""
         return {
             "dim": int(self.dim),
             "minima": [{"index": m.index, "location": _floats(m.location), "loss": float(m.loss),
@@ -106,7 +106,7 @@ class LandscapeAnalysis:
         return None
 
     def default_exit_radius(self, to: int, from_: int | None = None) -> float:
-        """Half the distance from minimum `to` to the nearest saddle on the way (API.md's exit radius default)."""
+        """Half the distance from minimum `to` to the nearest saddle on the way (docs/API.md's exit radius default)."""
         target = self.minima[to].location
         saddle = self.bottleneck_saddle(from_, to) if from_ is not None else None
         if saddle is None or to not in saddle.connects:

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["analysis"])
 ERRORS = {k: {"model": ProblemDocument} for k in (401, 413, 415, 422)}
 
 
-@router.get("/landscapes", response_model=Catalog, responses=ERRORS)
+@router.get("/landscapes", response_model=Catalog)
 def list_landscapes(owner: str = Depends(principal)):
     """The built-in catalog: name, dimension, parameters with defaults, formula and default range."""
     return {"landscapes": catalog_listing()}
@@ -32,7 +32,11 @@ def analyze(body: AnalyzeRequest, request: Request, owner: str = Depends(princip
     if land.dim > limits.max_dim:
         raise Problem(422, "Limit Exceeded", f"landscape: dimension {land.dim} exceeds max_dim={limits.max_dim}",
                       "limit-exceeded", errors=[{"field": "landscape", "message": "too many dimensions"}])
-    if body.temperature is not None:
+    model = None
+    if body.dynamics is not None:
+        model = _dynamics_model(body, land)
+        temperature, lr = model.scale, model.lr
+    elif body.temperature is not None:
         temperature, lr = body.temperature, body.lr
     elif body.lr is not None:
         temperature, lr = body.lr / (2 * (body.batch_size or 1)), body.lr
@@ -59,11 +63,28 @@ def analyze(body: AnalyzeRequest, request: Request, owner: str = Depends(princip
         if cm.from_ == cm.to:
             raise SpecError("'from' and 'to' must differ", "committor.to")
     return landscape_theory(land, temperature, lr, body.range, analysis,
-                            (cm.from_, cm.to, cm.grid_points) if cm is not None else None)
+                            (cm.from_, cm.to, cm.grid_points) if cm is not None else None, model, body.dynamics)
+
+
+def _dynamics_model(body: AnalyzeRequest, land):
+    """The noise model of an analysis request's `dynamics` (a constant lr; not with temperature/lr/batch_size)."""
+    from ...core.dynamics.methods import make_method
+    from ...theory.noise import noise_model
+    given = [k for k in ("temperature", "lr", "batch_size") if getattr(body, k) is not None]
+    if given:
+        raise SpecError(f"give either 'dynamics' or {', '.join(given)}, not both", given[0])
+    dyn = body.dynamics
+    if not isinstance(dyn.lr, (int, float)):
+        raise SpecError("the analysis needs a constant learning rate (a schedule's theory depends on the step)",
+                        "dynamics.lr")
+    make_method(land, dyn, 1)               # finite-sum methods need a finite sum, B at most the data rows
+    if body.committor is not None and (dyn.method != "langevin" or dyn.noise != "isotropic"):
+        raise SpecError("the committor is computed for isotropic Langevin noise only", "committor")
+    return noise_model(dyn, land, float(dyn.lr))
 
 
 @router.post("/markov-chains/analyze", response_model=MarkovResponse, responses=ERRORS)
 def analyze_chain(body: MarkovRequest, request: Request, owner: str = Depends(principal)):
     """Stationary law(s), classes, period, evolution with KL and TV series, spectral gap, mean first passage."""
-    return analyze_markov_chain(body.transition_matrix, body.initial, body.steps, body.states,
-                                limits=state(request).settings.limits)
+    return analyze_markov_chain(body.transition_matrix_input(), body.initial, body.steps, body.states,
+                                limits=state(request).settings.limits, mean_first_passage=body.mean_first_passage)

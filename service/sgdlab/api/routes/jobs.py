@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Optional
+import re
+from typing import Optional, Union
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from ...jobs.store import ACTIVE, IdempotencyConflict, JobRecord, spec_hash
+from ...jobs.store import ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_result_bytes, spec_hash
 from ...jobs.summary import spec_summary
-from ...jobs.sweep_work import sweep_progress
-from ...jobs.work import validate_job
+from ...jobs.sweep_work import sweep_points_total, sweep_progress
+from ...jobs.work import submission_warnings, validate_job
 from ...spec import AnyJobRequest
-from ..deps import owned_job, principal, state
-from ..models import JobList, JobResult, JobStatus, JobStatusName, ProblemDocument
+from ..deps import finished_job, owned_job, principal, state
+from ..models import JobList, JobResult, JobStatus, JobStatusName
+from ..openapi_doc import problem_responses
+from ..result_models import SweepResult
 from ..problems import Problem
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
-ERRORS = {k: {"model": ProblemDocument} for k in (401, 404, 409, 413, 415, 422, 429)}
+MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER: a larger cursor is not one this service issued
+PROGRESS_DIGITS = 4  # SSE progress values are rounded to this many decimals
 
 
-def status_document(rec: JobRecord) -> dict:
-    """The job status document of API.md."""
+def status_document(rec: JobStatusRecord) -> dict:
+    """The job status document of docs/API.md."""
     base = f"/v1/jobs/{rec.id}"
     return {"id": rec.id, "kind": rec.kind, "status": rec.status, "progress": float(rec.progress),
             "created_at": rec.created_at, "started_at": rec.started_at, "finished_at": rec.finished_at,
@@ -31,7 +35,8 @@ def status_document(rec: JobRecord) -> dict:
             "summary": spec_summary(rec.kind, rec.spec)}
 
 
-@router.post("", status_code=202, response_model=JobStatus, responses={**ERRORS, 200: {"model": JobStatus}})
+@router.post("", status_code=202, response_model=JobStatus,
+             responses={**problem_responses(429), 200: {"model": JobStatus, "description": "Idempotency-Key replay"}})
 def submit_job(body: AnyJobRequest, request: Request, response: Response, owner: str = Depends(principal),
                idempotency_key: Optional[str] = Header(None, max_length=200)):
     """Queue a simulation, density-evolution or sweep job (202 + Location); an Idempotency-Key replay answers 200."""
@@ -60,16 +65,16 @@ def submit_job(body: AnyJobRequest, request: Request, response: Response, owner:
         st.dispatcher.notify()
     else:
         response.status_code = 200
-    return status_document(rec)
+    return {**status_document(rec), "warnings": submission_warnings(body, limits)}
 
 
-@router.get("", response_model=JobList, responses=ERRORS)
+@router.get("", response_model=JobList, responses=problem_responses(422))
 def list_jobs(request: Request, owner: str = Depends(principal), status: Optional[JobStatusName] = None,
               limit: int = Query(50, ge=1, le=200), cursor: Optional[str] = Query(None, max_length=40)):
     """The caller's jobs, newest first, a page at a time."""
     before = None
     if cursor is not None:
-        if not cursor.isdigit():
+        if not re.fullmatch(r"[0-9]{1,19}", cursor) or int(cursor) > MAX_SEQ:
             raise Problem(422, "Validation Error", "cursor: not a cursor this service issued", "validation",
                           errors=[{"field": "cursor", "message": "invalid cursor"}])
         before = int(cursor)
@@ -79,24 +84,22 @@ def list_jobs(request: Request, owner: str = Depends(principal), status: Optiona
     return {"items": [status_document(r) for r in page], "next_cursor": nxt}
 
 
-@router.get("/{job_id}", response_model=JobStatus, responses=ERRORS)
+@router.get("/{job_id}", response_model=JobStatus, responses=problem_responses(404))
 def get_job(job_id: str, request: Request, owner: str = Depends(principal)):
     """The job status document."""
     return status_document(owned_job(request, job_id, owner))
 
 
-@router.get("/{job_id}/result", response_model=JobResult, responses=ERRORS)
+@router.get("/{job_id}/result", response_model=Union[JobResult, SweepResult], responses=problem_responses(404, 409))
 def get_result(job_id: str, request: Request, owner: str = Depends(principal)):
-    """The result document of a succeeded job (409 while it is queued or running, or when it failed)."""
-    owned = owned_job(request, job_id, owner)
-    if owned.status != "succeeded":
-        raise Problem(409, "Conflict", f"job {job_id} is {owned.status}; results exist once it has succeeded",
-                      "job-not-finished", job_status=owned.status, job_error=owned.error)
-    text = state(request).store.result_text(job_id)
-    return Response(text, media_type="application/json")
+    """The result document of a succeeded job (409 while it is queued or running, or when it failed), streamed from
+    the store in chunks."""
+    finished_job(request, job_id, owner)
+    chunks = iter_result_bytes(state(request).settings.db_path, job_id)
+    return StreamingResponse(chunks, media_type="application/json")
 
 
-@router.get("/{job_id}/points/{k}/result", response_model=JobResult, responses=ERRORS)
+@router.get("/{job_id}/points/{k}/result", response_model=JobResult, responses=problem_responses(404))
 def get_point_result(job_id: str, k: int, request: Request, owner: str = Depends(principal)):
     """The full result document of a sweep's point k, as soon as that point has finished (404 before)."""
     rec = owned_job(request, job_id, owner)
@@ -107,7 +110,7 @@ def get_point_result(job_id: str, k: int, request: Request, owner: str = Depends
     return Response(text, media_type="application/json")
 
 
-@router.delete("/{job_id}", response_model=JobStatus, responses=ERRORS)
+@router.delete("/{job_id}", response_model=JobStatus, responses=problem_responses(404, 409))
 def cancel_job(job_id: str, request: Request, owner: str = Depends(principal)):
     """Cancel a queued or running job (409 when it has already finished)."""
     st = state(request)
@@ -116,37 +119,45 @@ def cancel_job(job_id: str, request: Request, owner: str = Depends(principal)):
         raise Problem(409, "Conflict", f"job {job_id} has already finished ({rec.status})", "job-finished",
                       job_status=rec.status)
     st.dispatcher.cancel(job_id)
-    return status_document(st.store.get(job_id))
+    return status_document(st.store.get_status(job_id))
+
+
+def progress_event(rec: JobStatusRecord) -> dict:
+    """The data of an SSE `progress` event: progress rounded to PROGRESS_DIGITS decimals (0.4879, not
+    0.48789999999999994)."""
+    return {"id": rec.id, "status": rec.status, "progress": round(float(rec.progress), PROGRESS_DIGITS)}
 
 
 def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-@router.get("/{job_id}/events", responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}})
+@router.get("/{job_id}/events", responses={**problem_responses(404), 200: {"content": {"text/event-stream": {}}}})
 async def job_events(job_id: str, request: Request, owner: str = Depends(principal)):
     """Server-Sent Events: `progress` events while the job runs, then one `status` event, then the end."""
     st = state(request)
-    owned_job(request, job_id, owner)
+    total = sweep_points_total(owned_job(request, job_id, owner))
     interval = min(st.settings.progress_interval, 0.5)
 
     async def stream():
         last = None
         beat = 0
         while True:
-            rec = await asyncio.to_thread(st.store.get, job_id)
+            try:  # the status only: an SSE poll never reads the job's spec, however large its inline data
+                rec = await asyncio.to_thread(st.store.poll_status, job_id)
+            except StoreClosed:
+                return
             if rec is None:
                 return
             if rec.finished:
-                yield _sse("status", status_document(rec))
+                yield _sse("status", status_document(await asyncio.to_thread(st.store.get_status, job_id)))
                 return
-            now = (rec.status, round(rec.progress, 4))
+            now = progress_event(rec)
             beat += 1
             if now != last or beat >= 30:
                 last, beat = now, 0
-                yield _sse("progress", {"id": rec.id, "status": rec.status, "progress": rec.progress,
-                                        **(await asyncio.to_thread(sweep_progress, st.store, rec)
-                                           if rec.kind == "sweep" else {})})
+                points = await asyncio.to_thread(sweep_progress, st.store, job_id, total) if total else {}
+                yield _sse("progress", {**now, **points})
             if await request.is_disconnected():
                 return
             await asyncio.sleep(interval)

@@ -76,6 +76,31 @@ def _refuse(what: str, node: ast.AST, lead: int, why: str = "is not allowed") ->
     return SpecError(f"{what} at {_column(col)} {why}")
 
 
+def _syntax_error(text: str, exc: SyntaxError, lead: int) -> SpecError:
+    """A SpecError for a syntax error at its real column (Python says offset 0 when the text ends too early)."""
+    lines = text.split("\n")
+    body = text.rstrip()
+    line = max(1, exc.lineno or 1)
+    if exc.offset and line <= len(lines) and sum(len(x) + 1 for x in lines[:line - 1]) + exc.offset <= len(body):
+        col = sum(len(x) + 1 for x in lines[:line - 1]) + exc.offset - 1
+        return SpecError(f"syntax error at {_column(col + lead)}: {exc.msg}")
+    for op in ("**", "//", "*", "/", "+", "-", "%", "^", "(", ","):
+        if body.endswith(op):
+            return SpecError(f"syntax error at {_column(len(body) - len(op) + lead)}: the formula ends after "
+                             f"'{op}', which needs something after it")
+    return SpecError(f"syntax error at {_column(len(body) + lead)}: the formula ends too early ({exc.msg})")
+
+
+def _operator_column(source: str, node: ast.BinOp, op: str) -> int:
+    """The 0-based column of a binary operator's own text (not of its left operand)."""
+    left, right = node.left, node.right
+    if left.end_lineno == right.lineno == node.lineno == 1 and left.end_col_offset is not None:
+        found = source.split("\n")[0].find(op, left.end_col_offset, right.col_offset)
+        if found >= 0:
+            return found
+    return node.col_offset
+
+
 def _limit_error(limit: str, value: float, got: float, where: str) -> LimitExceeded:
     """A LimitExceeded whose message also says where in the text the bound was hit."""
     err = LimitExceeded(None, limit, value, got)  # type: ignore[arg-type]
@@ -226,7 +251,8 @@ class _Builder:
         if node.id in FUNCTIONS:
             raise _refuse(f"function '{node.id}'", node, self.lead, "must be called, e.g. exp(w)")
         raise _refuse(f"name '{_snippet(self.source, node)}'", node, self.lead,
-                      f"is not declared (declared: {', '.join(self.symbols) or 'none'})")
+                      f"is not declared: the landscape's \"variables\" list declares the names "
+                      f"(now: {', '.join(self.symbols) or 'none'})")
 
     def _unary(self, node: ast.UnaryOp) -> _Built:
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -243,7 +269,9 @@ class _Builder:
         entry = _BINOPS.get(type(node.op))
         if entry is None:
             op = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
-            raise _refuse(f"operator '{op}'", node, self.lead)
+            col = _operator_column(self.source, node, op) + self.lead
+            hint = "; a power is written '**', e.g. w**4" if op == "^" else ""
+            raise SpecError(f"operator '{op}' at {_column(col)} is not allowed{hint}")
         symbol, make, fold = entry
         left, right = self.build(node.left), self.build(node.right)
         if symbol == "**" and right.value is not None and abs(right.value) > self.limits.max_exponent:
@@ -310,8 +338,7 @@ def parse_with_symbols(text: str, symbols: dict[str, sympy.Symbol], limits: Limi
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
-        col = (exc.offset or 1) + lead
-        raise SpecError(f"syntax error at column {col}: {exc.msg}") from None
+        raise _syntax_error(stripped, exc, lead) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise SpecError(f"the formula could not be parsed ({type(exc).__name__})") from None
     _measure(tree, limits, lead)

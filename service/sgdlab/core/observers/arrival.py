@@ -6,10 +6,12 @@ import numpy as np
 
 from .basins import BasinOf
 from .binning import Binning
+from .divergence import diverged_rows
 
 
 class ArrivalObserver:
-    """Counts of (initial cell, final basin); cells bin the initial positions (the first two coordinates)."""
+    """Counts of (initial cell, final basin); cells bin the initial positions (the first two coordinates).
+    Particles that diverged are left out (they end in no basin)."""
 
     per_step = False
 
@@ -27,7 +29,7 @@ class ArrivalObserver:
     def end_block(self, w):
         labels = self.basin_of(w)
         labels = np.where(labels < 0, self.k, labels)
-        ok = self.cells >= 0
+        ok = (self.cells >= 0) & ~diverged_rows(w)
         flat = self.cells[ok] * (self.k + 1) + labels[ok]
         self.counts += np.bincount(flat, minlength=self.counts.size).reshape(self.counts.shape)
 

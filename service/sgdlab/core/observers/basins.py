@@ -6,37 +6,45 @@ from typing import Callable
 
 import numpy as np
 
+from .basin_moments import BasinMoments
+from .divergence import diverged_rows
+
 BasinOf = Callable[[np.ndarray], np.ndarray]
 
 
-def basin_counts(basin_of: BasinOf, w: np.ndarray, n_basins: int) -> np.ndarray:
-    """Counts per basin, with the last slot for points in no basin (outside, on a ridge, or diverged)."""
-    labels = basin_of(w)
+def basin_counts(basin_of: BasinOf, w: np.ndarray, n_basins: int, labels: np.ndarray | None = None) -> np.ndarray:
+    """Counts per basin, then a slot for finite points in no basin (outside, on a ridge), then one for diverged
+    (`labels`: basin_of(w) when already computed)."""
+    labels = basin_of(w) if labels is None else labels
     labels = np.where(labels < 0, n_basins, labels)
-    return np.bincount(labels, minlength=n_basins + 1)
+    labels = np.where(diverged_rows(w), n_basins + 1, labels)
+    return np.bincount(labels, minlength=n_basins + 2)
 
 
 def basin_fractions(counts: np.ndarray) -> list[dict]:
-    """Fractions with binomial standard errors, one entry per basin (the unassigned slot excluded)."""
+    """Fractions among the particles that did not diverge, with binomial standard errors, one entry per basin
+    (counts as from `basin_counts`: the unassigned slot counts in the total, the diverged slot does not)."""
     counts = np.asarray(counts, dtype=float)
-    n = counts.sum()
+    n = counts[:-1].sum()
     out = []
-    for k, c in enumerate(counts[:-1]):
+    for k, c in enumerate(counts[:-2]):
         p = c / n if n else 0.0
         out.append({"basin": k, "fraction": float(p), "stderr": float(np.sqrt(p * (1 - p) / n)) if n else 0.0})
     return out
 
 
 class BasinObserver:
-    """Basin counts at the end and at snapshot steps."""
+    """Basin counts at the end and at snapshot steps; with `minima`, also the per-basin moments of the final
+    positions about each minimum (for the local laws)."""
 
-    def __init__(self, basin_of: BasinOf, n_basins: int, snapshots: list[int]):
+    def __init__(self, basin_of: BasinOf, n_basins: int, snapshots: list[int], minima: np.ndarray | None = None):
         self.basin_of = basin_of
+        self.moments = BasinMoments(minima) if minima is not None and len(minima) else None
         self.k = n_basins
         self.snapshots = sorted(set(snapshots))
         self.snap_index = {s: i for i, s in enumerate(self.snapshots)}
-        self.final = np.zeros(n_basins + 1, dtype=np.int64)
-        self.snaps = np.zeros((len(self.snapshots), n_basins + 1), dtype=np.int64)
+        self.final = np.zeros(n_basins + 2, dtype=np.int64)
+        self.snaps = np.zeros((len(self.snapshots), n_basins + 2), dtype=np.int64)
         self.per_step = bool(self.snapshots)
 
     def begin_block(self, w, offset):
@@ -48,10 +56,13 @@ class BasinObserver:
             self.snaps[i] += basin_counts(self.basin_of, w, self.k)
 
     def end_block(self, w):
-        self.final += basin_counts(self.basin_of, w, self.k)
+        labels = self.basin_of(w)
+        self.final += basin_counts(self.basin_of, w, self.k, labels)
+        if self.moments is not None:
+            self.moments.add(w, labels)
 
     def state(self):
-        return {"final": self.final, "snapshots": self.snaps}
+        return {"final": self.final, "snapshots": self.snaps, **(self.moments.state() if self.moments else {})}
 
     @staticmethod
     def merge(states):
@@ -59,8 +70,8 @@ class BasinObserver:
 
     def summarise(self, merged):
         final = merged["final"]
-        n = int(final.sum())
-        return {"final": basin_fractions(final),
-                "unassigned": int(final[-1]), "unassigned_fraction": float(final[-1] / n) if n else 0.0,
+        n = int(final[:-1].sum())                       # particles that did not diverge
+        return {"final": basin_fractions(final), "particles": n, "diverged": int(final[-1]),
+                "unassigned": int(final[-2]), "unassigned_fraction": float(final[-2] / n) if n else 0.0,
                 "snapshots": [{"step": s, "fractions": [b["fraction"] for b in basin_fractions(merged["snapshots"][i])]}
                               for i, s in enumerate(self.snapshots)]}

@@ -63,7 +63,7 @@ class Binning:
         return out
 
     def histogram(self, counts: np.ndarray) -> dict:
-        """API.md's H block: edges per axis, counts and a density integrating to 1 over the range."""
+        """docs/API.md's H block: edges per axis, counts and a density integrating to 1 over the range."""
         counts = np.asarray(counts)
         if self.joint:
             widths = (self.hi - self.lo) / self.bins

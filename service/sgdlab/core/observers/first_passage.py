@@ -1,16 +1,20 @@
 """First-passage times from basin `from` into a ball around minimum `to`, with censoring at the last step.
 
 Only particles that start in basin `from` are tracked (the Kramers and exact estimates assume that start);
-the others are recorded as NOT_TRACKED and reported as `not_tracked`.
+the others are recorded as NOT_TRACKED and reported as `not_tracked`. Particles that diverged by the last step
+are recorded as DIVERGED, whether or not they passed through the target on the way, and left out of the estimate
+(a blow-up can sweep through the target ball: that is no escape over the barrier).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .divergence import diverged_rows
 
 CENSORED = -1
 NOT_TRACKED = -2
+DIVERGED = -3
 
 
 class FirstPassageObserver:
@@ -41,6 +45,7 @@ class FirstPassageObserver:
             self.times[hit] = t
 
     def end_block(self, w):
+        self.times[diverged_rows(w) & (self.times != NOT_TRACKED)] = DIVERGED
         self.records.append(self.times)
 
     def state(self):

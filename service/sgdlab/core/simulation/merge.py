@@ -18,4 +18,6 @@ def merge_shards(plan: SimulationPlan, shard_results: list[dict]) -> dict:
             "diverged": sum(r["diverged"] for r in results),
             "particles": sum(r["particles"] for r in results),
             "particle_steps": sum(r["particle_steps"] for r in results),
-            "worker_seconds": sum(r["seconds"] for r in results)}
+            "worker_seconds": sum(r["seconds"] for r in results),
+            # workers compile concurrently, each kernel at most once per process: the longest is the wall cost
+            "compile_seconds": max((r.get("compile_seconds", 0.0) for r in results), default=0.0)}

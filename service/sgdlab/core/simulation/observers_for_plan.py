@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..observers.arrival import ArrivalObserver
 from ..observers.basins import BasinObserver
 from ..observers.binning import Binning
@@ -34,7 +36,9 @@ def observers_for(plan: SimulationPlan, shard_offset: int = 0) -> dict:
         out["histograms"] = HistogramObserver(histogram_binning(plan), snapshots,
                                               ta.burn_in if ta else None, ta.every if ta else None)
     if obs.basins:
-        out["basins"] = BasinObserver(plan.analysis.basin_of, plan.n_basins, snapshots)
+        out["basins"] = BasinObserver(plan.analysis.basin_of, plan.n_basins, snapshots,
+                                      np.array([m.location for m in plan.analysis.minima]).reshape(
+                                          plan.n_basins, plan.dim))
     if obs.arrival is not None:
         out["arrival"] = ArrivalObserver(arrival_binning(plan), plan.analysis.basin_of, plan.n_basins)
     if obs.exit_times is not None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ...limits import DEFAULT_LIMITS, Limits
 from ...spec import JobRequest, LandscapeSpec
+from ..dynamics.backend import choose_backend
 from ..dynamics.inits import validate_init
 from ..dynamics.methods import make_method
 from ..errors import LimitExceeded, SpecError
@@ -72,6 +73,7 @@ class SimulationPlan:
     exit_target: np.ndarray | None = None
     exit_radius: float | None = None
     shards: list[tuple[int, int]] = field(default_factory=list)
+    backend: Any = None                 # sgdlab.core.dynamics.backend.BackendChoice: numpy or compiled, and why
 
     @property
     def n_basins(self) -> int:
@@ -154,6 +156,7 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> Simula
     analysis = analysis_of(spec.landscape, limits)
     validate_init(spec.init, dim, len(analysis.minima))
     make_method(land, spec.dynamics, 1)  # method/landscape compatibility (finite sums, batch vs data size)
+    backend = choose_backend(spec, land)
     obs = spec.observe
     h = obs.histogram
     hist_range = _check_range(h.range if h else None, dim, "observe.histogram.range", land.default_range)
@@ -180,7 +183,7 @@ def plan_simulation(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> Simula
     plan = SimulationPlan(spec=spec, limits=limits, dim=dim, analysis=analysis, hist_range=hist_range,
                           hist_bins=hist_bins,
                           arrival_bins=arrival_bins, arrival_range=arrival_range,
-                          shards=shard_layout(spec.particles))
+                          shards=shard_layout(spec.particles), backend=backend)
     if obs.exit_times is not None:
         k = len(analysis.minima)
         et = obs.exit_times

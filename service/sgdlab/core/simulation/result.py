@@ -1,4 +1,4 @@
-"""Assemble the simulation result document (API.md) from merged shard records and the theory layer."""
+"""Assemble the simulation result document (docs/API.md) from merged shard records and the theory layer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..dynamics.schedules import final_lr
-from ..observers.first_passage import NOT_TRACKED
+from ..observers.basin_moments import moments_of
+from ..observers.first_passage import DIVERGED, NOT_TRACKED
 from ..landscapes.base import FiniteSumLandscape
 from .plan import SimulationPlan, landscape_of
 
@@ -38,7 +39,7 @@ def temperature_and_beta(plan: SimulationPlan) -> tuple[float, float | None]:
 
 
 def _gibbs_block(plan: SimulationPlan, land, out: dict, states: dict, observers: dict, beta: float) -> dict:
-    """The Gibbs comparison: on the histogram's bins in 1-D/2-D, basin-level otherwise or when too costly."""
+    """The Gibbs comparison at `beta`: on the histogram's bins in 1-D/2-D, basin-level otherwise or when too costly."""
     from ...theory.gibbs import gibbs_basin_fractions, gibbs_comparison
     spec = plan.spec
     fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])] or None
@@ -63,16 +64,75 @@ def _gibbs_block(plan: SimulationPlan, land, out: dict, states: dict, observers:
     return block
 
 
-def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, seconds: float | None = None) -> dict:
-    """The result document of a finished simulation job."""
+def _theory_gibbs_beta(model, noise: dict, analysis, beta: float | None) -> tuple[float | None, str | None]:
+    """beta of the `gibbs` block: 2B/lr for isotropic noise; for data noise 1/T at the deepest minimum (with a note)."""
+    from ...theory.noise import deepest_minimum, scalar_temperature_at
+    if not model.state_dependent:
+        return beta, None
+    k = deepest_minimum(analysis)
+    t = scalar_temperature_at(noise, k) if k is not None else 0.0
+    if not t > 0:
+        return None, None
+    return 1.0 / t, (f"data noise: beta_theory = 1/T with T = {t:.6g}, the scalar temperature lr tr(Sigma)/(2Bd) at "
+                     f"the deepest minimum {k}; where Sigma varies with w or is anisotropic (validity: "
+                     "state_dependent_noise) this Gibbs law is not the dynamics' stationary law (see `stationary`)")
+
+
+def _exit_block(plan: SimulationPlan, land, model, states: dict) -> dict:
+    """The exit_times block: diverged and untracked particles left out; theory with the job's own noise."""
     from ...theory import exit_times as et
     from ...theory.exit_time_fit import exponential_fit_test
     from ...theory.exit_time_reasons import unavailable_reasons
+    from ...theory.exit_times_noise import exit_theory
+    spec = plan.spec
+    e = spec.observe.exit_times
+    all_times = states["exit_times"]["times"]
+    times = all_times[(all_times != NOT_TRACKED) & (all_times != DIVERGED)]
+    theory = exit_theory(land, plan.analysis, model, e.from_, e.to, plan.exit_radius, plan.analysis.range)
+    T = model.scale if model.kind != "none" else 0.0
+    # why a theory value is missing: the solver's own reason first, else the general one
+    why = unavailable_reasons(plan.analysis, land.dim, e.from_, e.to, T, theory["kramers_steps"],
+                              theory["exact_steps"])
+    for key, method in (("kramers_reason", "kramers_formula"), ("exact_reason", "exact_method")):
+        if key in why and model.state_dependent and str(theory[method] or "").startswith("unavailable"):
+            why[key] = theory[method]
+    summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, theory["kramers_steps"],
+                                   theory["exact_steps"], theory.get("exact_reason") or why.get("exact_reason"))
+    summary["kramers_formula"], summary["exact_method"] = theory["kramers_formula"], theory["exact_method"]
+    summary["radius"] = plan.exit_radius
+    summary["not_tracked"] = int((all_times == NOT_TRACKED).sum())   # particles that did not start in `from`
+    summary["diverged"] = int((all_times == DIVERGED).sum())         # started in `from`, diverged by the end
+    summary.update(exponential_fit_test(np.where(times >= 0, times, spec.steps), times >= 0))
+    if "kramers_reason" in why:
+        summary["kramers_reason"] = why["kramers_reason"]
+    return summary
+
+
+def _relaxation(plan: SimulationPlan, land, model) -> float | None:
+    """Slowest relaxation time (steps) from the Kramers times of every barrier with the job's noise."""
+    from ...theory.exit_times_noise import exit_theory
+    from ...theory.validity import relaxation_steps
+    if model.kind == "none" or not plan.analysis.minima:
+        return None
+    taus = {(b.from_, b.to): exit_theory(land, plan.analysis, model, b.from_, b.to, exact=False,
+                                         range=plan.analysis.range)["kramers_steps"]
+            for b in plan.analysis.barriers}
+    return relaxation_steps(plan.analysis, taus, model)
+
+
+def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, seconds: float | None = None) -> dict:
+    """The result document of a finished simulation job."""
+    from ...theory.local_laws import local_laws
+    from ...theory.noise import noise_block, noise_model
+    from ...theory.stationary import stationary_block
+    from ...theory import validity as va
 
     spec = plan.spec
     states, observers = merged["states"], merged["observers"]
     land = landscape_of(spec.landscape, plan.limits)
     T, beta = temperature_and_beta(plan)
+    lr_end = final_lr(spec.dynamics.lr, spec.steps)
+    model = noise_model(spec.dynamics, land, lr_end)
     out: dict[str, Any] = {
         "job_id": job_id, "kind": "simulation", "seed": spec.seed,
         "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
@@ -81,38 +141,53 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
         "diverged": {"particles": merged["diverged"],
                      "fraction": merged["diverged"] / max(merged["particles"], 1)},
     }
+    noise = noise_block(model, land, plan.analysis)
+    out["noise"] = noise
     if "histograms" in states:
         out["histograms"] = observers["histograms"].summarise(states["histograms"])
     if "basins" in states:
         out["basins"] = observers["basins"].summarise(states["basins"])
     if "arrival" in states:
         out["arrival"] = observers["arrival"].summarise(states["arrival"])
-    if spec.observe.gibbs and beta is not None:
-        out["gibbs"] = _gibbs_block(plan, land, out, states, observers, beta)
+    gibbs_beta, gibbs_note = _theory_gibbs_beta(model, noise, plan.analysis, beta)
+    if spec.observe.gibbs and gibbs_beta is not None:
+        out["gibbs"] = _gibbs_block(plan, land, out, states, observers, gibbs_beta)
+        if gibbs_note:
+            out["gibbs"]["note"] = (out["gibbs"]["note"] + "; " if out["gibbs"].get("note") else "") + gibbs_note
+    fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])] or None
+    if land.dim <= 2 and "histograms" in states:
+        edges, counts = observers["histograms"].binning.edges, states["histograms"]["final"]
+    else:
+        edges = counts = None
+    stationary = stationary_block(land, plan.analysis, model, edges, counts, fractions, out.get("gibbs"),
+                                  plan.analysis.range)
+    if stationary is not None:
+        out["stationary"] = stationary
+    out["local_laws"] = local_laws(land, plan.analysis, model,
+                                   moments_of(states["basins"]) if "basins" in states else None)
     if "exit_times" in states:
-        e = spec.observe.exit_times
-        lr_end = final_lr(spec.dynamics.lr, spec.steps)
-        all_times = states["exit_times"]["times"]
-        times = all_times[all_times != NOT_TRACKED]
-        kramers = exact = None
-        if T > 0:
-            kramers = et.kramers_steps(plan.analysis, e.from_, e.to, T, lr_end)
-            # on the analysis box (the landscape's own range), never the histogram's plotting range
-            exact = et.exact_mfpt_steps(land, plan.analysis, e.from_, e.to, T, lr_end, plan.exit_radius,
-                                        plan.analysis.range)
-        summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, kramers, exact)
-        summary["radius"] = plan.exit_radius
-        summary["not_tracked"] = int(all_times.size - times.size)   # particles that did not start in `from`
-        summary.update(exponential_fit_test(np.where(times >= 0, times, spec.steps), times >= 0))
-        summary.update(unavailable_reasons(plan.analysis, land.dim, e.from_, e.to, T, kramers, exact))
-        out["exit_times"] = summary
+        out["exit_times"] = _exit_block(plan, land, model, states)
+        out["exit_times"]["method"] = "direct"
+        if "splitting" in merged:       # rare-event run: the splitting estimate replaces the direct one
+            from ..rare_events.mfpt_estimator import splitting_exit_times
+            out["exit_times"] = splitting_exit_times(out["exit_times"], merged["splitting"])
     if "loss_trace" in states:
         out["loss_trace"] = observers["loss_trace"].summarise(states["loss_trace"])
     if "trajectories" in states:
         out["trajectories"] = observers["trajectories"].summarise(states["trajectories"])
+    warnings = va.step_size_warnings(spec.dynamics, spec.steps, plan.analysis)
+    warnings += va.noise_warnings(model, noise, land, plan.analysis)
+    warnings += va.not_mixed_warning(_relaxation(plan, land, model), spec.steps)
+    out["validity"] = va.validity_block(merged["diverged"], merged["particles"], warnings)
     ps = merged["particle_steps"]
     secs = seconds if seconds is not None else merged["worker_seconds"]
+    compile_s = merged.get("compile_seconds", 0.0)
+    stepping = secs - compile_s if seconds is not None else secs   # worker seconds exclude compiling already
+    backend = plan.backend
     out["performance"] = {"particle_steps": ps, "seconds": secs,
-                          "particle_steps_per_second": ps / secs if secs else None,
-                          "shards": len(plan.shards), "worker_seconds": merged["worker_seconds"]}
+                          "particle_steps_per_second": ps / stepping if stepping > 0 else None,
+                          "shards": len(plan.shards), "worker_seconds": merged["worker_seconds"],
+                          "backend": backend.name if backend else "numpy",
+                          "backend_reason": backend.reason if backend else "",
+                          "compile_seconds": compile_s}
     return out

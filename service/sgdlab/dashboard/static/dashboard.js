@@ -460,6 +460,35 @@ function showNumbers(result) {
   $("#numbers-card").hidden = false;
 }
 
+// ---- validity warnings (issue 9): each warning listed, and repeated next to the numbers it qualifies --------
+const WARNING_QUALIFIES = {
+  diverged: ["exit ", "mean exit time"], unstable_lr: ["temperature", "Kramers"], large_lr: ["Kramers", "β theory"],
+  schedule: ["temperature"], low_barrier: ["Kramers"],
+  state_dependent_noise: ["temperature", "β theory", "KL(histogram"],
+  not_mixed: ["β fitted", "KL(histogram"], no_minimum: ["temperature"],
+};
+
+function showValidity(result) {
+  const warnings = ((result.validity || {}).warnings) || [];
+  const list = $("#validity-warnings");
+  const tagged = (node, code) => { node.dataset.code = code; return node; };
+  list.replaceChildren(...warnings.map((w) => tagged(el("li", {className: "validity-warning",
+    textContent: `${w.code}: ${w.message}`}), w.code)));
+  list.hidden = !warnings.length;
+  const terms = [...$("#key-numbers").querySelectorAll("dt")];
+  for (const w of warnings) {
+    for (const prefix of WARNING_QUALIFIES[w.code] || []) {
+      const dt = terms.find((t) => t.textContent.startsWith(prefix));
+      if (dt && dt.nextElementSibling) {
+        dt.nextElementSibling.append(" ", tagged(el("span", {className: "errors validity-note",
+          textContent: "⚠ " + w.code + (w.value !== null && w.value !== undefined ? " (" + num(w.value, 3) + ")" : "")}),
+          w.code));
+      }
+    }
+  }
+}
+// ---- end validity warnings ---------------------------------------------------------------------------------
+
 function showPlots(id, result) {
   const box = $("#plots");
   const plotBlocks = jobMeta("plots", {}), tableNames = jobMeta("tables", []);
@@ -484,6 +513,7 @@ async function showResult(id) {
   try {
     const {data} = await SgdlabApi.get(jobUrl(id) + "/result");
     showNumbers(data);
+    showValidity(data);
     showPlots(id, data);
     const link = $("#result-link");
     link.href = jobUrl(id) + "/result";

@@ -13,7 +13,8 @@ class Executor(Protocol):
 
     def run(self, work: JobWork, job_id: str, on_progress: Callable[[float], None],
             cancel: threading.Event, deadline: float) -> list:
-        """The task results in task order; raises Cancelled when cancelled, WallTimeExceeded past the deadline."""
+        """The task results in task order (or handles on them that `call` accepts in their place, as the Dask
+        executor's futures); raises Cancelled when cancelled, WallTimeExceeded past the deadline."""
 
     def call(self, fn: Callable, *args, timeout: float | None = None) -> object:
         """Run fn(*args) on a worker and return its value (keeps heavy finishing work off the API process)."""

@@ -1,0 +1,149 @@
+"""When the printed theory applies: warnings with numbers, for results, analyses and the 202 of POST /v1/jobs.
+
+Each warning is {"code", "message", "value", "threshold"} (API.md `validity.warnings`):
+- `diverged`: particles whose coordinates overflowed (value: their fraction); they are excluded from everything;
+- `unstable_lr`: lr * lambda_max >= 2 at a minimum: the chain cannot settle there (value: the largest product);
+- `large_lr`: lr * lambda_max >= LARGE_LR: continuous-time numbers (Gibbs, Kramers, exact MFPT, zero-flux density)
+  are biased by about lr * lambda / 2; `local_laws` and a density_evolution job give the discrete chain exactly;
+- `schedule`: the learning rate is scheduled and the theory uses the last step's lr (value);
+- `low_barrier`: dL / T < 2 for some barrier: no separation of time scales, Kramers does not apply;
+- `state_dependent_noise`: the noise is data noise (minibatch or gradient_covariance): its temperature is
+  lr Sigma/(2B), not the top-level lr/(2B); when Sigma varies with w (or is anisotropic) the Gibbs law is not the
+  stationary law (value: the largest relative change of Sigma over the box, 0 for constant noise);
+- `no_minimum`: the analysis found no minimum on the box: basins, exit times and local laws are empty;
+- `not_mixed`: the run is shorter than the slowest relaxation time (value, in steps): the histogram is not yet
+  the stationary law, and a mismatch with Gibbs or `stationary` says nothing about the theory.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.linalg
+
+from ..core.dynamics.schedules import final_lr, lr_series
+from ..core.landscapes.base import Landscape
+from ..spec.schedule import ScheduleSpec
+from .landscape_analysis import LandscapeAnalysis
+from .noise import NoiseModel, sigma_variation
+
+UNSTABLE_LR = 2.0
+LARGE_LR = 0.2
+LOW_BARRIER = 2.0
+
+
+def warning(code: str, message: str, value: float | None = None, threshold: float | None = None) -> dict:
+    """One validity warning."""
+    return {"code": code, "message": message, "value": None if value is None else float(value),
+            "threshold": None if threshold is None else float(threshold)}
+
+
+def _lr_max(dynamics: Any, steps: int) -> float:
+    if isinstance(dynamics.lr, ScheduleSpec):
+        return float(lr_series(dynamics.lr, max(steps, 1)).max())
+    return float(dynamics.lr)
+
+
+def step_size_warnings(dynamics: Any, steps: int, analysis: LandscapeAnalysis) -> list[dict]:
+    """The warnings known before anything runs: unstable_lr, large_lr, schedule, no_minimum (the 202's list)."""
+    out: list[dict] = []
+    if not analysis.minima:
+        out.append(warning("no_minimum", "the analysis found no minimum on the box: there are no basins, exit "
+                           "times, local laws or stationary basin fractions; particles may run off to infinity"))
+        return out
+    lam = max(float(np.max(m.hessian_eigenvalues)) for m in analysis.minima)
+    worst = max(analysis.minima, key=lambda m: float(np.max(m.hessian_eigenvalues)))
+    lr_hi = _lr_max(dynamics, steps)
+    lr_end = final_lr(dynamics.lr, steps)
+    if lr_hi * lam >= UNSTABLE_LR:
+        out.append(warning("unstable_lr", f"lr * lambda_max = {lr_hi * lam:.3g} >= 2 at minimum {worst.index} "
+                           f"(lr {lr_hi:g}, lambda_max {lam:.4g}): gradient descent oscillates away from it, "
+                           "particles cannot settle there and may diverge", lr_hi * lam, UNSTABLE_LR))
+    elif lr_end * lam >= LARGE_LR and dynamics.method != "gradient_descent":
+        out.append(warning("large_lr", f"lr * lambda_max = {lr_end * lam:.3g} at minimum {worst.index}: the "
+                           "continuous-time numbers (Gibbs, Kramers, exact MFPT, zero-flux density) are biased by "
+                           f"about lr * lambda / 2 = {lr_end * lam / 2:.2g}; local_laws and a density_evolution "
+                           "job give the discrete chain's exact values", lr_end * lam, LARGE_LR))
+    if isinstance(dynamics.lr, ScheduleSpec):
+        out.append(warning("schedule", f"the learning rate is scheduled; the theory uses the last step's lr "
+                           f"{lr_end:g} as if it had been constant", lr_end))
+    return out
+
+
+def relaxation_steps(analysis: LandscapeAnalysis, mean_exit_steps: dict[tuple[int, int], float | None],
+                     model: NoiseModel) -> float | None:
+    """Slowest relaxation time in steps: the inverse spectral gap of the basin-hopping chain with rates
+    1/mean exit time between adjacent minima, or the slowest local relaxation 1/(lr lambda_min) when larger."""
+    lam_min = min((float(np.min(m.hessian_eigenvalues)) for m in analysis.minima), default=None)
+    local = 1.0 / (model.lr * lam_min) if lam_min and lam_min > 0 and model.lr > 0 else None
+    k = len(analysis.minima)
+    glob = None
+    if k > 1:
+        q = np.zeros((k, k))
+        for (i, j), tau in mean_exit_steps.items():
+            if tau is not None and tau > 0:
+                q[i, j] += 1.0 / tau
+        if q.any():
+            q -= np.diag(q.sum(axis=1))
+            ev = np.sort(np.real(scipy.linalg.eigvals(q)))
+            nonzero = -ev[:-1]                # the largest eigenvalue is 0
+            gap = float(nonzero.min()) if nonzero.size else 0.0
+            glob = 1.0 / gap if gap > 0 else float("inf")
+        else:
+            glob = float("inf")
+    times = [t for t in (local, glob) if t is not None]
+    return max(times) if times else None
+
+
+def noise_warnings(model: NoiseModel, noise: dict | None, landscape: Landscape, analysis: LandscapeAnalysis
+                   ) -> list[dict]:
+    """state_dependent_noise and low_barrier, from the noise block's temperatures."""
+    out: list[dict] = []
+    if noise is None or model.kind == "none":
+        return out
+    temps = {m["index"]: m["temperature_scalar"] for m in noise["minima"]}
+    if model.state_dependent:
+        variation = sigma_variation(model, landscape, analysis)
+        sig0 = np.asarray(noise["minima"][0]["covariance"]) if noise["minima"] else None
+        anisotropic = sig0 is not None and sig0.shape[0] > 1 and not np.allclose(
+            sig0, np.trace(sig0) / sig0.shape[0] * np.eye(sig0.shape[0]), rtol=1e-9, atol=0)
+        deepest = min(analysis.minima, key=lambda m: m.loss).index if analysis.minima else None
+        t_deep = temps.get(deepest)
+        shape = (f"varies with w (relative change of Sigma up to {variation:.3g} over the box)" if variation > 1e-9
+                 else "is constant but anisotropic" if anisotropic else "is constant and isotropic")
+        law = ("the Gibbs law exp(-L/T) is not this dynamics' stationary law; see `stationary` and `local_laws`"
+               if variation > 1e-9 or anisotropic else "the Gibbs law holds at the noise temperature")
+        out.append(warning("state_dependent_noise", f"the gradient noise is data noise and {shape}: {law}. "
+                           + (f"Its temperature at the deepest minimum is {t_deep:.4g}, not lr/(2B) = "
+                              f"{model.scale:.4g} (the top-level temperature and beta keep lr/(2B)); `gibbs` uses "
+                              f"{t_deep:.4g}" if t_deep is not None else ""), variation))
+    ratios = [(b.height / temps[b.from_], b) for b in analysis.barriers if temps.get(b.from_, 0) > 0]
+    if ratios:
+        r, b = min(ratios, key=lambda x: x[0])
+        if r < LOW_BARRIER:
+            out.append(warning("low_barrier", f"barrier {b.from_}->{b.to} is {r:.3g} temperatures high (< 2): "
+                               "no separation of time scales, Kramers' formula does not apply and basin fractions "
+                               "depend on the box", r, LOW_BARRIER))
+    return out
+
+
+def validity_block(diverged: int, particles: int, warnings: Sequence[dict]) -> dict[str, Any]:
+    """API.md's `validity` block, the `diverged` warning first when particles diverged."""
+    frac = diverged / particles if particles else 0.0
+    first = []
+    if diverged:
+        first.append(warning("diverged", f"{diverged} of {particles} particles diverged ({100 * frac:.3g}%); they "
+                             "are excluded from histograms, basins, local laws and exit times", frac, 0.0))
+    return {"diverged": {"count": int(diverged), "fraction": float(frac)}, "warnings": first + list(warnings)}
+
+
+def not_mixed_warning(relaxation: float | None, steps: int) -> list[dict]:
+    """not_mixed when the run is shorter than the slowest relaxation time."""
+    if relaxation is None or relaxation <= steps:
+        return []
+    shown = f"{relaxation:.3g}" if np.isfinite(relaxation) else "infinitely many"
+    return [warning("not_mixed", f"the slowest relaxation takes {shown} steps, more than the {steps} steps run: the "
+                    "histogram is not yet the stationary law, so a mismatch with gibbs or stationary says nothing "
+                    "about the theory", relaxation if np.isfinite(relaxation) else None, steps)]
+

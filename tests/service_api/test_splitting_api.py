@@ -1,0 +1,42 @@
+"""Splitting through the HTTP API: bad input is a 422 naming the field; a small run succeeds on the pool."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import wait_for
+
+H = 0.05        # double well height: beta*dL ~ 8 for the exit from the right well at lr 0.01, B = 1
+
+
+def splitting_job(**exit_extra) -> dict:
+    return {"landscape": {"builtin": "double_well", "params": {"height": H, "tilt": 0.2 * H}},
+            "dynamics": {"lr": 0.01}, "particles": 60, "steps": 5000, "seed": 1, "init": {"point": [1.0]},
+            "observe": {"histogram": None, "gibbs": False,
+                        "exit_times": {"from": 1, "to": 0, "method": "splitting", "repetitions": 2, **exit_extra}}}
+
+
+@pytest.mark.parametrize("body, field", [
+    (splitting_job(coordinate="reaction"), "observe.exit_times.coordinate"),
+    (splitting_job(coordinate={"formula": "open('x')"}), "observe.exit_times.coordinate.formula"),
+    (splitting_job(method="magic"), "observe.exit_times.method"),
+    (splitting_job(repetitions=1), "observe.exit_times.repetitions"),
+    ({**splitting_job(), "particles": 3}, "particles"),
+])
+def test_bad_splitting_requests_are_422_naming_the_field(client, body, field):
+    r = client.post("/v1/jobs", json=body)
+    assert r.status_code == 422, r.text
+    assert field in r.text
+
+
+def test_small_splitting_job_runs_on_the_pool(client):
+    r = client.post("/v1/jobs", json=splitting_job())
+    assert r.status_code in (200, 201, 202), r.text
+    job = r.json()
+    doc = wait_for(client, job["id"], timeout=180)
+    assert doc["status"] == "succeeded", doc
+    res = client.get(f"/v1/jobs/{job['id']}/result").json()
+    e = res["exit_times"]
+    assert e["method"] == "splitting" and e["repetitions"] == 2
+    assert e["mean_steps"] > 0 and 0 < e["transition_probability"] < 1
+    assert e["cost_particle_steps"] > 0 and e["exact_steps"] > 0
