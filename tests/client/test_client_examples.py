@@ -22,7 +22,7 @@ def run_example(name: str, url: str, terminal: bool = False) -> dict:
     env = {**os.environ, "SGDLAB_URL": url}
     if terminal:
         stdout, stderr, code = _run_with_terminal_stderr([sys.executable, str(EXAMPLES / name), "--small"], env)
-        assert "jobs queued" in stderr and "100.0%" in stderr and "[" + "#" * 30 + "]" in stderr, stderr[-2000:]
+        assert " queued" in stderr and "100.0%" in stderr and "[" + "#" * 30 + "]" in stderr, stderr[-2000:]
     else:
         proc = subprocess.run([sys.executable, str(EXAMPLES / name), "--small"], env=env, capture_output=True,
                               text=True, timeout=300)

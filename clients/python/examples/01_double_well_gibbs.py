@@ -7,7 +7,7 @@ One sweep over the batch size; its `basins_vs_beta` analysis holds the fractions
 
 from __future__ import annotations
 
-from _common import binomial_stderr, connect, global_minimum, parse_args, report
+from _common import binomial_stderr, connect, global_minimum, parse_args, report, wait_for_sweep
 
 import sgdlab_client as sc
 from sgdlab_client import initial, landscapes
@@ -24,8 +24,7 @@ def main() -> None:
                          seed=1, histogram={"bins": 100, "range": [(-2.5, 2.5)]})
     with connect(args) as client:
         job = client.sweep(base, axes=[{"path": "dynamics.batch_size", "values": BATCH_SIZES}])
-        job.wait(timeout=600, progress=args.progress)
-        sweep = job.result()
+        sweep = wait_for_sweep(job, args.progress)
         deep = global_minimum(job.point_result(0))
     by_index = {r["index"]: r for r in sweep.analyses["basins_vs_beta"]["points"]}
     rows = []

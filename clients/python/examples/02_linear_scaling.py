@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from _common import binomial_stderr, connect, global_minimum, moments, parse_args, report, variance_stderr
+from _common import (binomial_stderr, connect, global_minimum, moments, parse_args, report, variance_stderr,
+                     wait_for_sweep)
 
 import sgdlab_client as sc
 from sgdlab_client import initial, landscapes
@@ -30,8 +31,7 @@ def main() -> None:
         job = client.sweep(base, mode="zip", axes=[{"path": "dynamics.lr", "values": list(lrs)},
                                                    {"path": "dynamics.batch_size", "values": list(batches)},
                                                    {"path": "time", "values": [time] * len(SETTINGS)}])
-        job.wait(timeout=600, progress=args.progress)
-        sweep = job.result()
+        sweep = wait_for_sweep(job, args.progress)
         results = [job.point_result(p["index"]) for p in sweep.points]
     rows = {}
     print(f"{'setting':>8} {'lr':>5} {'B':>3} {'T':>7} {'steps':>6} {'deep basin':>11} {'Gibbs':>7} {'var(w)':>8}")

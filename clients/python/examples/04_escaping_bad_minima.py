@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from _common import binomial_stderr, connect, global_minimum, parse_args, report
+from _common import binomial_stderr, connect, global_minimum, parse_args, report, wait_for_sweep
 
 import sgdlab_client as sc
 from sgdlab_client import initial, landscapes, schedules
@@ -44,8 +44,7 @@ def main() -> None:
         schedule_values = [s.to_json() for s in list(escape_schedules.values()) + list(anneal_schedules.values())]
         job = client.sweep(base, mode="zip", axes=[{"path": "dynamics.lr", "values": schedule_values},
                                                    {"path": "init", "values": [s.to_json() for s in starts]}])
-        job.wait(timeout=600, progress=args.progress)
-        sweep = job.result()
+        sweep = wait_for_sweep(job, args.progress)
         good = global_minimum(job.point_result(0))
 
     fractions = {}

@@ -45,6 +45,14 @@ def run_all(client: sc.Client, specs: Sequence[sc.JobSpec], progress: bool = Fal
     return [job.result() for job in jobs]
 
 
+def wait_for_sweep(job: sc.Job, progress: bool = False) -> Any:
+    """Wait for a sweep job (its points run concurrently on the service) and fetch its result."""
+    if progress:
+        print(f"sweep {job.id} queued; its progress over all its points:", file=sys.stderr, flush=True)
+    job.wait(timeout=600, progress=progress)
+    return job.result()
+
+
 def global_minimum(result: Any) -> int:
     """Index of the deepest minimum of a result's landscape."""
     return min(result.landscape.minima, key=lambda m: m.loss).index
