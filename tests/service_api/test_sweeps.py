@@ -155,6 +155,18 @@ def test_bad_grids_are_422_naming_the_axis(client, axes, mode, field, words):
     assert words in doc["detail"], doc
 
 
+def test_a_sweeps_202_names_the_points_whose_lr_is_unstable(client):
+    """double_well(tilt 0.1): lambda_max ~ 8.3, so lr 1.5 (lr lambda ~ 12) is past the edge 2 and lr 0.05 is not."""
+    body = {"kind": "sweep", "base": {**SMALL_JOB, "steps": 10}, "repeats": 2,
+            "axes": [{"path": "dynamics.lr", "values": [0.05, 1.5]}]}
+    r = client.post("/v1/jobs", json=body)
+    assert r.status_code == 202, r.text
+    unstable = [w for w in r.json()["warnings"] if w["code"] == "unstable_lr"]
+    assert [w["point"] for w in unstable] == [2]         # point k = grid index x repeats + r: once per lr
+    assert unstable[0]["value"] > unstable[0]["threshold"] == 2
+    client.delete(f"/v1/jobs/{r.json()['id']}")
+
+
 def test_sweep_sse_reports_points_and_cancel_stops_it(client):
     body = {"kind": "sweep", "base": {**SMALL_JOB, "particles": 200_000, "steps": 2000},
             "axes": [{"path": "dynamics.lr", "geomspace": [0.01, 0.05, 12]}]}
