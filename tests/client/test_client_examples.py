@@ -83,6 +83,7 @@ def test_escape_times_follow_arrhenius_and_theory(live_server):
     out = run_example("03_escape_times.py", live_server)
     assert out["slopes"]["measured"] == pytest.approx(1.0, abs=0.15)
     assert max(r["beta_barrier"] for r in out["rows"] if r["method"] == "splitting") >= 30
+    assert out["sweep_fit"]["slope"] == pytest.approx(1.0, abs=0.15)
     for r in out["rows"]:
         assert r["ci95"][0] < r["mean_steps"] < r["ci95"][1]
         assert math.isclose(r["mean_steps"], r["exact_steps"], rel_tol=0.2)

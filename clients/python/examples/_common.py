@@ -7,7 +7,7 @@ import json
 import math
 import os
 import sys
-from typing import Any, Sequence
+from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout
 
@@ -33,16 +33,6 @@ def parse_args(description: str) -> argparse.Namespace:
 def connect(args: argparse.Namespace) -> sc.Client:
     """A client for the service named by the arguments or the environment."""
     return sc.Client(args.url, args.api_key, timeout=60)
-
-
-def run_all(client: sc.Client, specs: Sequence[sc.JobSpec], progress: bool = False) -> list[Any]:
-    """Submit every spec first (they run concurrently on the service), then wait for each and fetch its result."""
-    jobs = [client.submit(spec) for spec in specs]
-    if progress:
-        print(f"{len(jobs)} jobs queued; each job's progress in turn:", file=sys.stderr, flush=True)
-    for job in jobs:
-        job.wait(timeout=600, progress=progress)
-    return [job.result() for job in jobs]
 
 
 def wait_for_sweep(job: sc.Job, progress: bool = False) -> Any:
