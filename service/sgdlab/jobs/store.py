@@ -331,6 +331,12 @@ class JobStore:
                                     (job_id,)).fetchall()
         return {k: {"attempt": a, "finished_at": f} for k, a, f in rows}
 
+    def has_point(self, job_id: str, k: int) -> bool:
+        """Whether the sweep's point k has a stored result."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM sweep_points WHERE job_id=? AND k=?", (job_id, k)).fetchone() \
+                is not None
+
     def point_result_text(self, job_id: str, k: int) -> str | None:
         """The stored result JSON of a sweep's point k, or None."""
         with self._lock:
@@ -367,14 +373,14 @@ def read_result(db_path: Path | str, job_id: str) -> dict | None:
 RESULT_CHUNK_BYTES = 1 << 20
 
 
-def iter_result_bytes(db_path: Path | str, job_id: str, chunk: int = RESULT_CHUNK_BYTES) -> Iterator[bytes]:
-    """A job's stored result JSON in chunks, read incrementally (SQLite blob I/O): never whole in memory."""
+def _iter_blob(db_path: Path | str, table: str, rowid_query: str, args: tuple, chunk: int) -> Iterator[bytes]:
+    """The `result` column of the row `rowid_query` finds, in chunks, read incrementally (SQLite blob I/O)."""
     db = _read_only(db_path)
     try:
-        row = db.execute("SELECT seq FROM jobs WHERE id=? AND result IS NOT NULL", (job_id,)).fetchone()
+        row = db.execute(rowid_query, args).fetchone()
         if row is None:
             return
-        with db.blobopen("jobs", "result", row[0], readonly=True) as blob:
+        with db.blobopen(table, "result", row[0], readonly=True) as blob:
             while True:
                 data = blob.read(chunk)
                 if not data:
@@ -382,3 +388,15 @@ def iter_result_bytes(db_path: Path | str, job_id: str, chunk: int = RESULT_CHUN
                 yield data
     finally:
         db.close()
+
+
+def iter_result_bytes(db_path: Path | str, job_id: str, chunk: int = RESULT_CHUNK_BYTES) -> Iterator[bytes]:
+    """A job's stored result JSON in chunks, read incrementally (SQLite blob I/O): never whole in memory."""
+    return _iter_blob(db_path, "jobs", "SELECT seq FROM jobs WHERE id=? AND result IS NOT NULL", (job_id,), chunk)
+
+
+def iter_point_result_bytes(db_path: Path | str, job_id: str, k: int,
+                            chunk: int = RESULT_CHUNK_BYTES) -> Iterator[bytes]:
+    """A sweep point's stored result JSON in chunks, like iter_result_bytes."""
+    return _iter_blob(db_path, "sweep_points", "SELECT rowid FROM sweep_points WHERE job_id=? AND k=?",
+                      (job_id, k), chunk)

@@ -10,7 +10,8 @@ from typing import Optional, Union
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from ...jobs.store import ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_result_bytes, spec_hash
+from ...jobs.store import (ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_point_result_bytes,
+                           iter_result_bytes, spec_hash)
 from ...jobs.summary import spec_summary
 from ...jobs.sweep_work import sweep_points_total, sweep_progress
 from ...jobs.work import submission_warnings, validate_job
@@ -101,13 +102,14 @@ def get_result(job_id: str, request: Request, owner: str = Depends(principal)):
 
 @router.get("/{job_id}/points/{k}/result", response_model=JobResult, responses=problem_responses(404))
 def get_point_result(job_id: str, k: int, request: Request, owner: str = Depends(principal)):
-    """The full result document of a sweep's point k, as soon as that point has finished (404 before)."""
+    """The full result document of a sweep's point k, as soon as that point has finished (404 before), streamed
+    from the store in chunks."""
     rec = owned_job(request, job_id, owner)
-    text = state(request).store.point_result_text(job_id, k) if rec.kind == "sweep" else None
-    if text is None:
+    st = state(request)
+    if rec.kind != "sweep" or not st.store.has_point(job_id, k):
         raise Problem(404, "Not Found", f"job {job_id} has no finished point {k}" if rec.kind == "sweep"
                       else f"job {job_id} is not a sweep", "not-found")
-    return Response(text, media_type="application/json")
+    return StreamingResponse(iter_point_result_bytes(st.settings.db_path, job_id, k), media_type="application/json")
 
 
 @router.delete("/{job_id}", response_model=JobStatus, responses=problem_responses(404, 409))
