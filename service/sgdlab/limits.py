@@ -53,6 +53,8 @@ class Limits(BaseModel):
     max_kernel_entries: int = Field(20_000_000, description="non-zeros of a density-evolution transition kernel")
     max_kernel_bytes: float = Field(2e9, description="estimated peak memory of a density-evolution job's kernels "
                                     "(non-zeros x 80 bytes in 1-D, x 110 in 2-D)")
+    max_sweep_points: int = Field(1000, description="points x repeats of one sweep")
+    max_sweep_particle_steps: float = Field(2e10, description="particles x steps summed over a sweep's points")
     min_splitting_particles: int = Field(20, description="fewest replicas of a splitting run (its `particles`)")
     max_splitting_particles: int = Field(100_000, description="replicas of a splitting run (its `particles`)")
     max_splitting_repetitions: int = Field(64, description="independent repetitions of a splitting run")

@@ -223,6 +223,34 @@ def test_markov_page_draws_stationary_law_and_kl_curve(page, live_api):
     assert not page.js_errors, page.js_errors
 
 
+def test_sweep_job_shows_its_points_analyses_and_plots(page, live_api):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    r = httpx.post(live_api + "/v1/jobs", json={
+        "kind": "sweep", "mode": "zip",
+        "base": {"landscape": {"builtin": "double_well", "params": {"tilt": 0.05, "height": 0.5, "width": 2.0}},
+                 "particles": 3000, "seed": 3},
+        "axes": [{"path": "dynamics.lr", "values": [0.02, 0.04, 0.04]},
+                 {"path": "dynamics.batch_size", "values": [1, 2, 1]},
+                 {"path": "time", "values": [20.0, 20.0, 20.0]}]}, timeout=30)
+    assert r.status_code == 202, r.text
+    page.goto(live_api + "/dashboard/jobs/" + r.json()["id"])
+    page.wait_for_selector("#job-status .status.succeeded", timeout=120_000)
+    page.wait_for_selector("#points-table:not([hidden]) tbody tr", timeout=20_000)
+    head = page.eval_on_selector_all("#points-table th", "ths => ths.map(t => t.textContent)")
+    assert head[:4] == ["point", "dynamics.lr", "dynamics.batch_size", "time"], head
+    assert len(page.query_selector_all("#points-table tbody tr")) == 3
+    terms = page.eval_on_selector_all("#key-numbers dt", "ds => ds.map(d => d.textContent)")
+    assert "points" in terms and any(t.startswith("linear scaling") for t in terms), terms
+    page.wait_for_function("() => [...document.querySelectorAll('#plots img')].length >= 2 && "
+                           "[...document.querySelectorAll('#plots img')].every(i => i.complete)", timeout=60_000)
+    widths = dict(page.eval_on_selector_all("#plots img", "imgs => imgs.map(i => [i.id, i.naturalWidth])"))
+    assert {"plot-scaling", "plot-heatmap"} <= set(widths) and "plot-arrhenius" not in widths, widths
+    assert all(w > 0 for w in widths.values()), widths
+    assert page.query_selector("#table-links a[href$='/tables/points?format=csv']") is not None
+    page.screenshot(path=str(SCREENSHOTS / "08-sweep-job.png"), full_page=True)
+    assert not page.js_errors, page.js_errors
+
+
 def test_api_docs_list_the_operations_offline(page, live_api):
     """/docs draws Swagger UI from the service's own assets: every other host is cut off, and it still lists
     every operation of /openapi.json."""

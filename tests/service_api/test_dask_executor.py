@@ -80,6 +80,36 @@ def test_dask_cancel_stops_the_job():
             dask.close()
 
 
+def test_sweep_points_run_on_dask_and_equal_the_same_jobs_run_alone(tmp_path):
+    """A sweep's points go through the Dask executor like jobs; each stored point equals its spec run alone."""
+    from sgdlab.core.simulation.run import simulate
+    from sgdlab.jobs.executors.dask import DaskExecutor
+    from sgdlab.jobs.store import JobStore
+    from sgdlab.jobs.sweep_work import run_sweep
+    from sgdlab.limits import DEFAULT_LIMITS
+    from sgdlab.spec import SweepRequest
+
+    sweep = SweepRequest.model_validate({
+        "kind": "sweep", "base": {"landscape": {"builtin": "double_well", "params": {"tilt": 0.1}},
+                                  "particles": 3000, "steps": 100, "observe": {"histogram": {"bins": 30}}},
+        "axes": [{"path": "dynamics.lr", "values": [0.02, 0.05]}], "repeats": 2})
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    seen: list[float] = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        dask = DaskExecutor(cl.scheduler_address)
+        try:
+            result = run_sweep(dask, store, sweep, "sweep-on-dask", 1, DEFAULT_LIMITS, seen.append,
+                               threading.Event(), time.time() + 600, 4)
+        finally:
+            dask.close()
+    assert [p["index"] for p in result["points"]] == [0, 1, 2, 3] and seen[-1] == 1.0
+    stored = dict(store.point_results("sweep-on-dask"))
+    for k, point in stored.items():
+        alone = simulate(point["spec"])
+        assert point["histograms"] == alone["histograms"] and point["basins"] == alone["basins"]
+    store.close()
+
+
 def _without_futures(x):
     """What the client sends for an argument: a future travels as its key."""
     if isinstance(x, distributed.Future):

@@ -6,14 +6,15 @@ reaches minimum 1 (censored at the last step; the service fits the censored expo
 simulation cannot see escapes beyond beta * dL ~ 10, so the colder rows use adaptive multilevel splitting
 (`"method": "splitting"`), which measures exit times of 1e13 steps with about 1e6 particle-steps. The slope of
 log(mean steps) against beta * dL should be close to 1, and measured / Kramers should approach 1 as beta * dL
-grows (the Kramers prefactor becomes exact).
+grows (the Kramers prefactor becomes exact). All rows are one sweep (`zip` over the batch size, the particles,
+the steps and the exit-time observer), whose Arrhenius analysis fits the same slope.
 """
 
 from __future__ import annotations
 
 import math
 
-from _common import connect, parse_args, report, run_all
+from _common import connect, parse_args, report, wait_for_sweep
 
 import sgdlab_client as sc
 from sgdlab_client import initial, landscapes
@@ -36,14 +37,18 @@ def main() -> None:
     with connect(args) as client:
         barrier = next(b.height for b in client.analyze_landscape(LANDSCAPE).landscape.barriers
                        if b.from_ == 0 and b.to == 1)
-        specs = [sc.simulation(LANDSCAPE, LR, b, init=initial.minimum(0), particles=particles, steps=steps, seed=11,
-                               histogram=False, gibbs=False, exit_times=(0, 1)) for b in BATCH_SIZES]
         replicas, repetitions = (300, 8) if args.small else (1000, 16)
-        specs += [sc.simulation(LANDSCAPE, LR, b, init=initial.minimum(0), particles=replicas, steps=100_000,
-                                seed=11, histogram=False, gibbs=False, basins=False,
-                                exit_times={"from": 0, "to": 1, "method": "splitting", "repetitions": repetitions})
-                  for b in SPLITTING_BATCH_SIZES]
-        results = run_all(client, specs, args.progress)
+        direct, splitting = len(BATCH_SIZES), len(SPLITTING_BATCH_SIZES)
+        base = sc.simulation(LANDSCAPE, LR, init=initial.minimum(0), seed=11, histogram=False, gibbs=False)
+        job = client.sweep(base, mode="zip", axes=[
+            {"path": "dynamics.batch_size", "values": BATCH_SIZES + SPLITTING_BATCH_SIZES},
+            {"path": "particles", "values": [particles] * direct + [replicas] * splitting},
+            {"path": "steps", "values": [steps] * direct + [100_000] * splitting},
+            {"path": "observe.basins", "values": [True] * direct + [False] * splitting},
+            {"path": "observe.exit_times", "values": [{"from": 0, "to": 1}] * direct + [
+                {"from": 0, "to": 1, "method": "splitting", "repetitions": repetitions}] * splitting}])
+        sweep = wait_for_sweep(job, args.progress)
+        results = [job.point_result(p["index"]) for p in sweep.points]
     rows = []
     print(f"barrier dL = {barrier:.4f}")
     print(f"{'method':>9} {'beta*dL':>8} {'cost':>9} {'mean steps':>11} {'95% CI':>21} {'Kramers':>9} {'exact':>9} "
@@ -64,7 +69,12 @@ def main() -> None:
               "kramers": slope(xs, [math.log(r["kramers_steps"]) for r in rows]),
               "exact": slope(xs, [math.log(r["exact_steps"]) for r in rows])}
     print("slope of log(steps) vs beta*dL: " + ", ".join(f"{k} {v:.3f}" for k, v in fitted.items()))
-    report({"barrier": barrier, "rows": rows, "slopes": fitted})
+    arrhenius = sweep.analyses["arrhenius"]
+    print(f"the sweep's weighted fit: slope {arrhenius['slope']:.3f} (95% {arrhenius['slope_ci95'][0]:.3f} to "
+          f"{arrhenius['slope_ci95'][1]:.3f}), prefactor {arrhenius['prefactor']:.1f} "
+          f"(Kramers {arrhenius['kramers_prefactor']:.1f})")
+    report({"barrier": barrier, "rows": rows, "slopes": fitted,
+            "sweep_fit": {k: arrhenius[k] for k in ("slope", "slope_ci95", "prefactor", "kramers_prefactor")}})
 
 
 if __name__ == "__main__":

@@ -5,13 +5,14 @@ cold to cross the barrier; a cyclic and a cosine-with-restarts schedule heat up 
 into the deep well.
 Part 2: particles start uniformly. A fast exponential decay freezes them wherever they started; the slow
 inverse_log annealing lr_t = c / log(t + t0) keeps them warm long enough to find the global minimum more often.
+Both parts are one sweep: the schedule (`dynamics.lr`) and the start (`init`) zipped, five points.
 """
 
 from __future__ import annotations
 
 import math
 
-from _common import binomial_stderr, connect, global_minimum, parse_args, report, run_all
+from _common import binomial_stderr, connect, global_minimum, parse_args, report, wait_for_sweep
 
 import sgdlab_client as sc
 from sgdlab_client import initial, landscapes, schedules
@@ -35,18 +36,20 @@ def main() -> None:
     with connect(args) as client:
         minima = client.analyze_landscape(LANDSCAPE).landscape.minima
         bad = max(minima, key=lambda m: m.loss).index
-        specs = [sc.simulation(LANDSCAPE, lr, 1, init=initial.minimum(bad), particles=particles, steps=steps,
-                               seed=5, histogram={"bins": 100, "range": [(-2.5, 2.5)]})
-                 for lr in escape_schedules.values()]
-        specs += [sc.simulation(LANDSCAPE, lr, 1, init=initial.uniform([-2.5], [2.5]), particles=particles,
-                                steps=steps, seed=6, histogram={"bins": 100, "range": [(-2.5, 2.5)]})
-                  for lr in anneal_schedules.values()]
-        results = run_all(client, specs, args.progress)
+        names = list(escape_schedules) + list(anneal_schedules)
+        starts = ([initial.minimum(bad)] * len(escape_schedules)
+                  + [initial.uniform([-2.5], [2.5])] * len(anneal_schedules))
+        base = sc.simulation(LANDSCAPE, 0.02, 1, particles=particles, steps=steps, seed=5,
+                             histogram={"bins": 100, "range": [(-2.5, 2.5)]})
+        schedule_values = [s.to_json() for s in list(escape_schedules.values()) + list(anneal_schedules.values())]
+        job = client.sweep(base, mode="zip", axes=[{"path": "dynamics.lr", "values": schedule_values},
+                                                   {"path": "init", "values": [s.to_json() for s in starts]}])
+        sweep = wait_for_sweep(job, args.progress)
+        good = global_minimum(job.point_result(0))
 
     fractions = {}
-    for name, res in zip(list(escape_schedules) + list(anneal_schedules), results):
-        good = global_minimum(res)
-        p = res.basin_fractions().get(good, 0.0)
+    for name, point in zip(names, sweep.points):
+        p = (point["summary"]["basin_fractions"] or [])[good] if point["summary"]["basin_fractions"] else 0.0
         fractions[name] = {"global_fraction": p, "stderr": binomial_stderr(p, particles)}
     print(f"start in the bad minimum {bad}; fraction in the global minimum after {steps} steps:")
     for name in escape_schedules:

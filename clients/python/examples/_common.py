@@ -7,7 +7,7 @@ import json
 import math
 import os
 import sys
-from typing import Any, Sequence
+from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout
 
@@ -35,14 +35,12 @@ def connect(args: argparse.Namespace) -> sc.Client:
     return sc.Client(args.url, args.api_key, timeout=60)
 
 
-def run_all(client: sc.Client, specs: Sequence[sc.JobSpec], progress: bool = False) -> list[Any]:
-    """Submit every spec first (they run concurrently on the service), then wait for each and fetch its result."""
-    jobs = [client.submit(spec) for spec in specs]
+def wait_for_sweep(job: sc.Job, progress: bool = False) -> Any:
+    """Wait for a sweep job (its points run concurrently on the service) and fetch its result."""
     if progress:
-        print(f"{len(jobs)} jobs queued; each job's progress in turn:", file=sys.stderr, flush=True)
-    for job in jobs:
-        job.wait(timeout=600, progress=progress)
-    return [job.result() for job in jobs]
+        print(f"sweep {job.id} queued; its progress over all its points:", file=sys.stderr, flush=True)
+    job.wait(timeout=600, progress=progress)
+    return job.result()
 
 
 def global_minimum(result: Any) -> int:

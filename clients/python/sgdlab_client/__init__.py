@@ -8,7 +8,7 @@ from .errors import (APIError, AuthenticationError, ConflictError, ConnectionErr
                      SgdlabError, TimeoutError, ValidationError)
 from .models import (JobPage, JobStatus, LandscapeAnalysis, LandscapeCatalog, MarkovChainAnalysis,  # noqa: E402
                      ProgressEvent)
-from .results import DensityEvolutionResult, SimulationResult, parse_result  # noqa: E402
+from .results import DensityEvolutionResult, SimulationResult, SweepResult, parse_result  # noqa: E402
 from .spec import JobSpec, Observe, density_evolution, make_observe, simulation  # noqa: E402
 from ._sync import Client, Job  # noqa: E402
 from ._async import AsyncClient, AsyncJob  # noqa: E402
@@ -16,7 +16,8 @@ from ._async import AsyncClient, AsyncJob  # noqa: E402
 __all__ = [
     "Client", "AsyncClient", "Job", "AsyncJob", "JobSpec", "Observe", "simulation", "density_evolution",
     "make_observe", "landscapes", "schedules", "initial", "JobStatus", "JobPage", "ProgressEvent",
-    "SimulationResult", "DensityEvolutionResult", "parse_result", "LandscapeAnalysis", "LandscapeCatalog",
+    "SimulationResult", "DensityEvolutionResult", "SweepResult", "parse_result", "LandscapeAnalysis",
+    "LandscapeCatalog",
     "MarkovChainAnalysis", "SgdlabError", "APIError", "ValidationError", "AuthenticationError", "NotFoundError",
     "ConflictError", "RateLimitError", "ServerError", "RequestTooLargeError", "ConnectionError", "TimeoutError",
     "JobFailedError", "Problem", "FieldError",

@@ -14,7 +14,7 @@ from .errors import JobFailedError, SgdlabError, TimeoutError
 from .models import JobPage, JobStatus, LandscapeAnalysis, LandscapeCatalog, MarkovChainAnalysis
 from .progress import ProgressBar
 from .results import Result
-from .spec import JobSpec, Landscape
+from .spec import JobSpec, Landscape, sweep_request
 from .sse import SSEDecoder
 
 
@@ -69,6 +69,12 @@ class AsyncClient(BaseClient):
         """Queue a job; one Idempotency-Key (uuid4 unless given) covers all retries."""
         return AsyncJob(self, await self._call(self._submit_call(spec, idempotency_key)))
 
+    async def sweep(self, base: Union[JobSpec, Mapping[str, Any]], *, axes: Sequence[Mapping[str, Any]],
+              mode: str = "product", repeats: int = 1, idempotency_key: Optional[str] = None) -> "AsyncJob":
+        """Queue a sweep: `base` run at every point of `axes` (mode product or zip, `repeats` seeds per point);
+        its result's `to_pandas()` has one row per point."""
+        return await self.submit(sweep_request(base, list(axes), mode, repeats), idempotency_key=idempotency_key)
+
     async def job(self, job_id: str) -> "AsyncJob":
         """A handle on an existing job (fetches its status)."""
         return AsyncJob(self, await self.status(job_id))
@@ -80,6 +86,10 @@ class AsyncClient(BaseClient):
     async def result(self, job_id: str) -> Result:
         """The typed result of a finished job."""
         return await self._call(self._result_call(job_id))
+
+    async def point_result(self, job_id: str, k: int) -> Result:
+        """The full result of point k of a sweep, once that point has finished (NotFoundError before)."""
+        return await self._call(self._point_result_call(job_id, k))
 
     async def cancel(self, job_id: str) -> JobStatus:
         """Cancel a queued or running job."""
@@ -180,6 +190,10 @@ class AsyncJob:
     async def result(self) -> Result:
         """The typed result."""
         return await self._client.result(self.id)
+
+    async def point_result(self, k: int) -> Result:
+        """The full result of point k of this sweep (as soon as that point has finished)."""
+        return await self._client.point_result(self.id, k)
 
     async def cancel(self) -> JobStatus:
         """Cancel the job."""

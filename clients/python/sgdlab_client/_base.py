@@ -129,6 +129,9 @@ class BaseClient:
     def _result_call(self, job_id: str) -> Call:
         return Call("GET", job_path(job_id, "/result"), lambda r: parse_result(_json(r)))
 
+    def _point_result_call(self, job_id: str, k: int) -> Call:
+        return Call("GET", job_path(job_id, f"/points/{int(k)}/result"), lambda r: parse_result(_json(r)))
+
     def _cancel_call(self, job_id: str) -> Call:
         return Call("DELETE", job_path(job_id), parse_as(JobStatus))
 

@@ -13,7 +13,7 @@ from .errors import JobFailedError, SgdlabError, TimeoutError
 from .models import JobPage, JobStatus, LandscapeAnalysis, LandscapeCatalog, MarkovChainAnalysis
 from .progress import ProgressBar
 from .results import Result
-from .spec import JobSpec, Landscape
+from .spec import JobSpec, Landscape, sweep_request
 from .sse import SSEDecoder
 
 EVENT_READ_TIMEOUT = 60.0
@@ -74,6 +74,12 @@ class Client(BaseClient):
         """Queue a job (POST /v1/jobs). One Idempotency-Key (uuid4 unless given) covers all retries."""
         return Job(self, self._call(self._submit_call(spec, idempotency_key)))
 
+    def sweep(self, base: Union[JobSpec, Mapping[str, Any]], *, axes: Sequence[Mapping[str, Any]],
+              mode: str = "product", repeats: int = 1, idempotency_key: Optional[str] = None) -> "Job":
+        """Queue a sweep: `base` run at every point of `axes` (mode product or zip, `repeats` seeds per point);
+        its result's `to_pandas()` has one row per point."""
+        return self.submit(sweep_request(base, list(axes), mode, repeats), idempotency_key=idempotency_key)
+
     def job(self, job_id: str) -> "Job":
         """A handle on an existing job (fetches its status)."""
         return Job(self, self.status(job_id))
@@ -85,6 +91,10 @@ class Client(BaseClient):
     def result(self, job_id: str) -> Result:
         """The typed result of a finished job (ConflictError while it is not finished)."""
         return self._call(self._result_call(job_id))
+
+    def point_result(self, job_id: str, k: int) -> Result:
+        """The full result of point k of a sweep, once that point has finished (NotFoundError before)."""
+        return self._call(self._point_result_call(job_id, k))
 
     def cancel(self, job_id: str) -> JobStatus:
         """Cancel a queued or running job (ConflictError when already finished)."""
@@ -184,6 +194,10 @@ class Job:
     def result(self) -> Result:
         """The typed result (ConflictError while the job is not finished)."""
         return self._client.result(self.id)
+
+    def point_result(self, k: int) -> Result:
+        """The full result of point k of this sweep (as soon as that point has finished)."""
+        return self._client.point_result(self.id, k)
 
     def cancel(self) -> JobStatus:
         """Cancel the job."""

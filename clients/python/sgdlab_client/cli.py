@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, TextIO
 
 from ._sync import Client
+from .tables import table_rows
 from .errors import APIError, ConnectionError, JobFailedError, Problem, SgdlabError, TimeoutError
 
 EXIT_API_ERROR = 1
@@ -84,16 +86,46 @@ def describe_error(exc: BaseException) -> str:
 
 
 def _submit(client: Client, args: argparse.Namespace) -> int:
-    job = client.submit(read_json(args.spec), idempotency_key=args.idempotency_key)
+    return _submit_doc(client, read_json(args.spec), args)
+
+
+def _submit_doc(client: Client, doc: Any, args: argparse.Namespace) -> int:
+    """Queue `doc`; with --wait, wait for it, write its result to --output and its points table to --csv."""
+    job = client.submit(doc, idempotency_key=args.idempotency_key)
     if not args.wait:
         emit(job.last_status, args.output)
         return 0
     print(f"submitted job {job.id}", file=sys.stderr)
     status = job.wait(timeout=args.wait_timeout, progress=not args.no_progress)
-    if status.status == "succeeded" and args.output:
-        emit(job.result().model_dump(mode="json", by_alias=True), args.output)
+    if status.status == "succeeded" and (args.output or getattr(args, "csv", None)):
+        result = job.result()
+        if args.output:
+            emit(result.model_dump(mode="json", by_alias=True), args.output)
+        if getattr(args, "csv", None):
+            write_csv(table_rows(result, "points"), args.csv)
     emit(status)
     return 0 if status.status == "succeeded" else EXIT_JOB_FAILED
+
+
+def write_csv(rows: list[dict], path: str) -> None:
+    """Rows as CSV (columns in first-seen order, None as an empty field) to `path`."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _sweep(client: Client, args: argparse.Namespace) -> int:
+    doc = read_json(args.spec)
+    if not isinstance(doc, dict) or "base" not in doc or "axes" not in doc:
+        raise InputError(f"{args.spec}: expected a sweep: an object with 'base' (a job) and 'axes'")
+    if "kind" not in doc:
+        doc = {"kind": "sweep", **doc}
+    return _submit_doc(client, doc, args)
 
 
 def _wait(client: Client, args: argparse.Namespace) -> int:
@@ -155,14 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-retries", type=int, default=None, help="retries on connection errors, 429 and 503")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("submit", help="queue a job from a JSON spec file (- for stdin)")
-    s.add_argument("spec")
-    s.add_argument("--wait", action="store_true", help="wait for the job, with a progress bar on stderr")
-    s.add_argument("--wait-timeout", type=float, default=None, help="give up waiting after this many seconds")
-    s.add_argument("--no-progress", action="store_true", help="no progress bar")
-    s.add_argument("-o", "--output", help="with --wait: write the result here; else the status document")
-    s.add_argument("--idempotency-key", help="reuse a key to make resubmission safe (default: a fresh uuid4)")
-    s.set_defaults(run=_submit)
+    for name, fn, helptext in (("submit", _submit, "queue a job from a JSON spec file (- for stdin)"),
+                               ("sweep", _sweep, "queue a sweep (a base job and axes) from a JSON file (- for stdin)")):
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("spec")
+        s.add_argument("--wait", action="store_true", help="wait for the job, with a progress bar on stderr")
+        s.add_argument("--wait-timeout", type=float, default=None, help="give up waiting after this many seconds")
+        s.add_argument("--no-progress", action="store_true", help="no progress bar")
+        s.add_argument("-o", "--output", help="with --wait: write the result here; else the status document")
+        s.add_argument("--idempotency-key", help="reuse a key to make resubmission safe (default: a fresh uuid4)")
+        if name == "sweep":
+            s.add_argument("--csv", help="with --wait: write the points table (one row per point) here as CSV")
+        s.set_defaults(run=fn)
 
     w = sub.add_parser("wait", help="wait for a job to finish")
     w.add_argument("id")

@@ -94,12 +94,32 @@ class DensityEvolutionResult(_ResultBase):
         return None
 
 
-Result = Union[SimulationResult, DensityEvolutionResult]
+class SweepResult(Document):
+    """The result document of a `sweep` job: one summary per point, and the analyses across points."""
+
+    job_id: str
+    kind: str = "sweep"
+    seed: Optional[int] = None
+    spec: dict[str, Any] = Field(default_factory=dict)
+    axes: list[str] = Field(default_factory=list)
+    points: list[dict[str, Any]] = Field(default_factory=list)
+    analyses: dict[str, Any] = Field(default_factory=dict)
+
+    def to_pandas(self, table: str = "points") -> Any:
+        """The points table as a DataFrame, one row per point (as GET /v1/jobs/{id}/tables/points): index, seed,
+        one column per axis path, then the summary fields (lists spread over numbered columns)."""
+        from .tables import to_dataframe
+        return to_dataframe(self, table)
+
+
+Result = Union[SimulationResult, DensityEvolutionResult, SweepResult]
 
 
 def parse_result(doc: dict[str, Any]) -> Result:
     """A typed result from its JSON: density evolution when the spec says so (or the document has `stationary`)."""
     kind = (doc.get("spec") or {}).get("kind") or doc.get("kind")
+    if kind == "sweep":
+        return SweepResult.model_validate(doc)
     if kind == "density_evolution" or (kind is None and "stationary" in doc):
         return DensityEvolutionResult.model_validate(doc)
     return SimulationResult.model_validate(doc)

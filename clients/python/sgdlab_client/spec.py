@@ -227,3 +227,10 @@ def _job(kind: str, landscape: LandscapeLike, lr: Optional[LrLike], batch_size: 
 def request_body(spec: Union[RequestModel, Mapping[str, Any]]) -> dict[str, Any]:
     """The JSON body of a request given as a model or as a plain mapping."""
     return spec.to_json() if isinstance(spec, RequestModel) else dict(spec)
+
+
+def sweep_request(base: Union[RequestModel, Mapping[str, Any]], axes: list[Mapping[str, Any]],
+                  mode: str = "product", repeats: int = 1) -> dict[str, Any]:
+    """The body of a sweep job: `base` (a job) with `axes` ([{"path", "values" | "linspace" | "geomspace"}])."""
+    return {"kind": "sweep", "base": request_body(base), "axes": [dict(a) for a in axes], "mode": mode,
+            "repeats": repeats}

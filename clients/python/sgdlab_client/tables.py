@@ -8,6 +8,7 @@ values). Needs `pip install sgdlab-client[pandas]`.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Callable, Optional
 
@@ -164,13 +165,51 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Rows]] = {
 }
 
 
+SUMMARY_FIELDS = ("basin_fractions", "beta_fit", "beta_fit_stderr", "kl_divergence", "total_variation",
+                  "exit_mean_steps", "exit_ci95", "kramers_steps", "exact_steps", "variance", "loss_mean",
+                  "diverged_fraction", "warnings")
+"""The keys of a sweep's points[].summary, in the service's order (a test checks them against the service)."""
+
+
+def _warning_code(w: Any) -> str:
+    return str(w.get("code", w)) if isinstance(w, dict) else str(w)
+
+
+def _points(doc: dict[str, Any]) -> Rows:
+    """A sweep's points table: index, seed, one column per axis path, then the summary columns (lists as
+    name_0, name_1, ...; exit_ci95 as exit_ci95_low and exit_ci95_high; warnings as their codes joined by ';')."""
+    rows = []
+    for p in doc.get("points") or []:
+        row: dict[str, Any] = {"index": p["index"], "seed": p["seed"]}
+        for path, value in p["params"].items():   # an object value (a schedule) as its JSON text
+            row[path] = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
+        summary = p.get("summary") or {}
+        for name in SUMMARY_FIELDS:
+            value = summary.get(name)
+            if name == "exit_ci95":
+                row["exit_ci95_low"], row["exit_ci95_high"] = value or (None, None)
+            elif name == "warnings":
+                row[name] = ";".join(map(_warning_code, value)) if value else None
+            elif isinstance(value, list):
+                row.update((f"{name}_{i}", v) for i, v in enumerate(value))
+            else:
+                row[name] = value
+        rows.append(row)
+    return rows
+
+
+SWEEP_BUILDERS: dict[str, Callable[[dict[str, Any]], Rows]] = {"points": _points}
+"""Tables of a sweep's result (GET /v1/jobs/{id}/tables/points)."""
+
+
 def table_rows(result: Any, name: str) -> Rows:
     """The rows of table `name` (the service's tidy rows for the same result); ValueError when the result has
     no data for it (the service answers 404 there)."""
     name = ALIASES.get(name, name)
-    if name not in BUILDERS:
-        raise ValueError(f"unknown table {name!r}; choose one of {', '.join(BUILDERS)}")
-    rows = BUILDERS[name](_doc(result))
+    builders = {**BUILDERS, **SWEEP_BUILDERS}
+    if name not in builders:
+        raise ValueError(f"unknown table {name!r}; choose one of {', '.join(builders)}")
+    rows = builders[name](_doc(result))
     if not rows:
         raise ValueError(f"this result has no data for table {name!r} (its block was not observed)")
     return rows

@@ -48,7 +48,7 @@ class JobStatus(BaseModel):
     """The job status document (docs/API.md)."""
 
     id: str
-    kind: Literal["simulation", "density_evolution"]
+    kind: Literal["simulation", "density_evolution", "sweep"]
     status: JobStatusName
     progress: float = Field(..., ge=0, le=1)
     created_at: str

@@ -58,9 +58,11 @@ def build_vega_file(db_path: str, job_id: str, name: str, out_path: str) -> int:
     return len(text)
 
 
-def render_plot_bytes(db_path: str, job_id: str, name: str, fmt: str, dpi: Optional[int]) -> bytes:
-    """Worker: the plot `name` of a job's result as SVG or PNG bytes (`dpi`: PNG resolution, None for the default)."""
-    return plots.render_plot(name, _result_or_gone(db_path, job_id), fmt, dpi)
+def render_plot_bytes(db_path: str, job_id: str, name: str, fmt: str, dpi: Optional[int],
+                      stat: Optional[str] = None) -> bytes:
+    """Worker: the plot `name` of a job's result as SVG or PNG bytes (`dpi`: PNG resolution, None for the default;
+    `stat`: a sweep heatmap's summary statistic)."""
+    return plots.render_plot(name, _result_or_gone(db_path, job_id), fmt, dpi, stat)
 
 
 def _warm_up() -> bool:
@@ -155,11 +157,12 @@ class RenderPool:
             raise
         return stream_file(path, self.release), size
 
-    async def plot(self, job_id: str, name: str, fmt: str, dpi: Optional[int] = None) -> bytes:
-        """The plot `name` as SVG or PNG bytes."""
+    async def plot(self, job_id: str, name: str, fmt: str, dpi: Optional[int] = None,
+                   stat: Optional[str] = None) -> bytes:
+        """The plot `name` as SVG or PNG bytes (`stat`: a sweep heatmap's summary statistic)."""
         self._acquire()
         try:
-            return await self._run(render_plot_bytes, self.db_path, job_id, name, fmt, dpi)
+            return await self._run(render_plot_bytes, self.db_path, job_id, name, fmt, dpi, stat)
         finally:
             self.release()
 

@@ -366,3 +366,145 @@ class Committor(Block):
     grid: list[list[float]]
     q: Numbers
     layout: str = Field(..., description="'row-major' in 2-D")
+
+
+class SweepPointSummary(Block):
+    """points[].summary of a sweep (the fields of sgdlab.tables.point_summary.SUMMARY_FIELDS); null when the point
+    did not observe what a field needs."""
+
+    basin_fractions: Optional[Numbers] = Field(None, description="as basins.final")
+    beta_fit: Optional[float] = None
+    beta_fit_stderr: Optional[float] = None
+    kl_divergence: Optional[float] = Field(None, description="gibbs.kl_divergence; density evolution: KL(final "
+                                                             "density || Gibbs) on the grid's cells")
+    total_variation: Optional[float] = None
+    exit_mean_steps: Optional[float] = None
+    exit_ci95: Optional[Numbers] = None
+    kramers_steps: Optional[float] = None
+    exact_steps: Optional[float] = None
+    variance: Optional[Numbers] = Field(None, description="per coordinate, from the final histogram's bin centres")
+    loss_mean: Optional[float] = Field(None, description="the loss trace's last mean")
+    diverged_fraction: Optional[float] = Field(None, description="validity.diverged.fraction")
+    warnings: Optional[list[Any]] = Field(None, description="validity.warnings and exit_times.warnings")
+
+
+class SweepPointEntry(Block):
+    """One point of a sweep's result."""
+
+    index: int
+    params: dict[str, Any] = Field(..., description="the axis values of this point, by axis path")
+    seed: int
+    summary: SweepPointSummary
+    result: str = Field(..., description="the path of the point's full result document")
+
+
+class ArrheniusPoint(Block):
+    index: int
+    beta: float
+    beta_dl: float
+    tau: Optional[float] = Field(None, description="lr x mean exit steps")
+    tau_ci95: Numbers
+    log_tau_stderr: Optional[float] = None
+    kramers_tau: Optional[float] = None
+    escaped: Optional[int] = None
+    censored: Optional[int] = None
+
+
+class Arrhenius(Block):
+    """A weighted least-squares line of log tau on beta dL, beside Kramers."""
+
+    points: list[ArrheniusPoint]
+    slope: float
+    slope_stderr: Optional[float] = None
+    slope_ci95: Numbers
+    intercept: float
+    intercept_stderr: Optional[float] = None
+    intercept_ci95: Numbers
+    prefactor: float
+    prefactor_ci95: Numbers
+    chi2: Optional[float] = None
+    dof: Optional[int] = None
+    kramers_slope: float
+    kramers_prefactor: Optional[float] = None
+    note: Optional[str] = None
+
+
+class ScalingPair(Block):
+    a: int
+    b: int
+    time: float = Field(..., description="lr x steps, equal for both points")
+    lr_over_b: Numbers
+    same_ratio: bool
+    chi2: Optional[float] = None
+    dof: Optional[int] = None
+    pvalue: Optional[float] = None
+
+
+class LinearScaling(Block):
+    """Two-sample chi-square between the final histograms of points at equal continuous time."""
+
+    pairs: list[ScalingPair]
+    pairs_left_out: int
+    min_pvalue_same_ratio: Optional[float] = None
+    max_pvalue_different_ratio: Optional[float] = None
+    test: Optional[str] = None
+
+
+class BasinsAtBeta(Block):
+    index: int
+    beta: float
+    fractions: Numbers
+    stderr: Numbers
+    gibbs: Optional[Numbers] = None
+    total_variation: Optional[float] = None
+
+
+class BasinsVsBeta(Block):
+    points: list[BasinsAtBeta]
+
+
+class StabilityPoint(Block):
+    index: int
+    lr: float
+    lambda_max: float
+    lr_lambda_max: float
+    diverged_fraction: Optional[float] = None
+
+
+class StabilityEdge(Block):
+    """The diverged fraction against lr x lambda_max, and where it crosses 1/2."""
+
+    points: list[StabilityPoint]
+    edge_theory: float
+    edge_observed: Optional[float] = None
+    note: Optional[str] = None
+
+
+class SweepAnalyses(Block):
+    """Cross-point analyses, each present only when the sweep's points support it."""
+
+    arrhenius: Optional[Arrhenius] = None
+    linear_scaling: Optional[LinearScaling] = None
+    basins_vs_beta: Optional[BasinsVsBeta] = None
+    stability: Optional[StabilityEdge] = None
+
+
+class SweepPerformance(Block):
+    seconds: float
+    points: int
+    particle_steps: int
+
+
+class SweepResult(Block):
+    """The result document of a sweep (docs/API.md "Sweeps")."""
+
+    job_id: Optional[str]
+    kind: str = "sweep"
+    seed: int
+    spec: dict[str, Any]
+    mode: str = Field(..., description="product | zip")
+    repeats: int
+    axes: list[str] = Field(..., description="the axis paths, in order")
+    points: list[SweepPointEntry]
+    analyses: SweepAnalyses
+    performance: SweepPerformance

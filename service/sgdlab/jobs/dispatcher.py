@@ -8,10 +8,11 @@ import time
 from datetime import datetime
 
 from ..core.errors import Cancelled, SpecError
-from ..spec import JobRequest
+from ..spec import ANY_JOB_REQUEST
 from .executors import Executor, WallTimeExceeded
 from ..problem_documents import failure_problem
 from .store import JobStore
+from .sweep_work import POINTS_IN_FLIGHT_PER_WORKER, run_sweep
 from .work import preparation
 
 log = logging.getLogger("sgdlab.dispatcher")
@@ -113,20 +114,25 @@ class Dispatcher:
 
         status, result, error = "failed", None, None
         try:
-            spec = JobRequest.model_validate(job.spec)
+            spec = ANY_JOB_REQUEST.validate_python(job.spec)
             deadline = started + self.settings.limits.job_wall_seconds
-            # phase 1 on a worker: build and analyse the landscape, plan the shards (never in the API process)
-            work = self.executor.values(self.executor.run(preparation(spec, self.settings.limits), job.id,
-                                                          lambda p: on_progress(ANALYSIS_PROGRESS * p), ev,
-                                                          deadline))[0]
-            results = self.executor.run(work, job.id,
-                                        lambda p: on_progress(ANALYSIS_PROGRESS + (1 - ANALYSIS_PROGRESS) * p),
-                                        ev, deadline)
-            result = self.executor.call(work.finish, results, time.time() - started, job.id,
-                                        timeout=max(1.0, deadline - time.time()))
+            if spec.kind == "sweep":  # its points run as sub-jobs on the same executor (jobs/sweep_work.py)
+                result = run_sweep(self.executor, self.store, spec, job.id, job.attempts, self.settings.limits,
+                                   on_progress, ev, deadline, self.settings.workers * POINTS_IN_FLIGHT_PER_WORKER)
+                work = None
+            else:
+                # phase 1 on a worker: build and analyse the landscape, plan the shards (never in the API process)
+                work = self.executor.values(self.executor.run(preparation(spec, self.settings.limits), job.id,
+                                                              lambda p: on_progress(ANALYSIS_PROGRESS * p), ev,
+                                                              deadline))[0]
+                results = self.executor.run(work, job.id,
+                                            lambda p: on_progress(ANALYSIS_PROGRESS + (1 - ANALYSIS_PROGRESS) * p),
+                                            ev, deadline)
+                result = self.executor.call(work.finish, results, time.time() - started, job.id,
+                                            timeout=max(1.0, deadline - time.time()))
             status = "succeeded"
             if self.metrics:
-                self.metrics.particle_steps.inc(work.particle_steps or result.get("performance", {}).get(
+                self.metrics.particle_steps.inc((work and work.particle_steps) or result.get("performance", {}).get(
                     "particle_steps", 0))
         except Cancelled:
             if self._stop.is_set():

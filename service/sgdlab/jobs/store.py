@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS artifacts (
     job_id TEXT NOT NULL, name TEXT NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
     PRIMARY KEY (job_id, name)
 );
+CREATE TABLE IF NOT EXISTS sweep_points (
+    job_id TEXT NOT NULL, k INTEGER NOT NULL, attempt INTEGER NOT NULL, finished_at TEXT NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (job_id, k)
+);
 """
 
 ACTIVE = ("queued", "running")
@@ -315,6 +320,43 @@ class JobStore:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?)", (job_id, name, content_type, body))
 
+    def put_point(self, job_id: str, k: int, result: dict, attempt: int) -> None:
+        """Store the result of a sweep's point k as it finishes (a restart skips the points stored here)."""
+        text = json.dumps(json_safe(result), allow_nan=False)
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO sweep_points VALUES (?, ?, ?, ?, ?)",
+                             (job_id, k, attempt, now_iso(), text))
+
+    def finished_points(self, job_id: str) -> dict[int, dict]:
+        """{k: {"attempt", "finished_at"}} of the sweep's stored points."""
+        with self._lock:
+            rows = self._db.execute("SELECT k, attempt, finished_at FROM sweep_points WHERE job_id=?",
+                                    (job_id,)).fetchall()
+        return {k: {"attempt": a, "finished_at": f} for k, a, f in rows}
+
+    def has_point(self, job_id: str, k: int) -> bool:
+        """Whether the sweep's point k has a stored result."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM sweep_points WHERE job_id=? AND k=?", (job_id, k)).fetchone() \
+                is not None
+
+    def point_result_text(self, job_id: str, k: int) -> str | None:
+        """The stored result JSON of a sweep's point k, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT result FROM sweep_points WHERE job_id=? AND k=?", (job_id, k)).fetchone()
+        return row[0] if row else None
+
+    def point_results(self, job_id: str) -> Iterator[tuple[int, dict]]:
+        """(k, result document) of the sweep's stored points, one at a time (a sweep's results together may
+        not fit in memory)."""
+        with self._lock:
+            ks = [k for (k,) in self._db.execute("SELECT k FROM sweep_points WHERE job_id=? ORDER BY k",
+                                                 (job_id,)).fetchall()]
+        for k in ks:
+            text = self.point_result_text(job_id, k)
+            if text is not None:
+                yield k, json.loads(text)
+
 
 def _read_only(db_path: Path | str) -> sqlite3.Connection:
     """A read-only connection to the store (for other threads and processes than the store's own)."""
@@ -334,14 +376,14 @@ def read_result(db_path: Path | str, job_id: str) -> dict | None:
 RESULT_CHUNK_BYTES = 1 << 20
 
 
-def iter_result_bytes(db_path: Path | str, job_id: str, chunk: int = RESULT_CHUNK_BYTES) -> Iterator[bytes]:
-    """A job's stored result JSON in chunks, read incrementally (SQLite blob I/O): never whole in memory."""
+def _iter_blob(db_path: Path | str, table: str, rowid_query: str, args: tuple, chunk: int) -> Iterator[bytes]:
+    """The `result` column of the row `rowid_query` finds, in chunks, read incrementally (SQLite blob I/O)."""
     db = _read_only(db_path)
     try:
-        row = db.execute("SELECT seq FROM jobs WHERE id=? AND result IS NOT NULL", (job_id,)).fetchone()
+        row = db.execute(rowid_query, args).fetchone()
         if row is None:
             return
-        with db.blobopen("jobs", "result", row[0], readonly=True) as blob:
+        with db.blobopen(table, "result", row[0], readonly=True) as blob:
             while True:
                 data = blob.read(chunk)
                 if not data:
@@ -349,3 +391,15 @@ def iter_result_bytes(db_path: Path | str, job_id: str, chunk: int = RESULT_CHUN
                 yield data
     finally:
         db.close()
+
+
+def iter_result_bytes(db_path: Path | str, job_id: str, chunk: int = RESULT_CHUNK_BYTES) -> Iterator[bytes]:
+    """A job's stored result JSON in chunks, read incrementally (SQLite blob I/O): never whole in memory."""
+    return _iter_blob(db_path, "jobs", "SELECT seq FROM jobs WHERE id=? AND result IS NOT NULL", (job_id,), chunk)
+
+
+def iter_point_result_bytes(db_path: Path | str, job_id: str, k: int,
+                            chunk: int = RESULT_CHUNK_BYTES) -> Iterator[bytes]:
+    """A sweep point's stored result JSON in chunks, like iter_result_bytes."""
+    return _iter_blob(db_path, "sweep_points", "SELECT rowid FROM sweep_points WHERE job_id=? AND k=?",
+                      (job_id, k), chunk)

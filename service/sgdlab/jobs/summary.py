@@ -44,7 +44,8 @@ def spec_summary(kind: str, spec: dict) -> dict[str, Any]:
     dyn = base.get("dynamics") or {}
     out: dict[str, Any] = {"landscape": landscape_label(base.get("landscape")), "method": dyn.get("method"),
                            "lr": lr_label(dyn.get("lr")), "batch_size": dyn.get("batch_size"),
-                           "particles": None if kind == "density_evolution" else base.get("particles"),
+                           "particles": None if "density_evolution" in (kind, base.get("kind"))
+                           else base.get("particles"),
                            "steps": base.get("steps")}
     if kind == "sweep":
         out["axes"] = [a.get("path") for a in spec.get("axes") or [] if isinstance(a, dict)]

@@ -53,16 +53,33 @@ def validate_job(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> list[dict
 
     The landscape is built (its symbolic work bounded by max_derivative_nodes and symbolic_seconds) but
     analysed only when that is cheap (`analysis_at_submission`); otherwise the analysis is the job's first
-    phase (`prepare_work`, on a worker)."""
-    make_work(spec, limits, analyse=None)
+    phase (`prepare_work`, on a worker). A sweep checks every point of its grid and its total cost."""
+    if spec.kind == "sweep":
+        from .sweep_points import expand_sweep
+        expand_sweep(spec, limits)
+    else:
+        make_work(spec, limits, analyse=None)
     return submission_warnings(spec, limits)
 
 
 def submission_warnings(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> list[dict]:
-    """What the theory will not cover, known before the job runs (the `warnings` of the 202 response).
+    """What the theory will not cover, known before the job runs (the `warnings` of the 202 response); of a sweep,
+    each distinct point's warnings with that point's `point` index (a repeat of the same parameters is not listed
+    again).
 
     Only where the landscape is analysed at submission (`analysis_at_submission`); a landscape analysed as the
     job's first phase gets its warnings in the result's `validity` block."""
+    if spec.kind == "sweep":
+        import json
+        from .sweep_points import expand_sweep
+        seen: set[str] = set()
+        out: list[dict] = []
+        for p in expand_sweep(spec, limits, check=False):
+            key = json.dumps(p.params, sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                out += [{**w, "point": p.index} for w in submission_warnings(p.spec, limits)]
+        return out
     from ..core.simulation.plan import analysis_at_submission, analysis_of, landscape_of
     from ..theory.validity import step_size_warnings
     if spec.kind not in ("simulation", "density_evolution"):

@@ -96,8 +96,10 @@ VEGA_BUILDERS = {"histogram": histogram_spec, "basins": basins_spec, "survival":
 
 def vega_spec(name: str, result: dict) -> dict:
     """The Vega-Lite spec of a known plot name; PlotUnavailable for plots that have no Vega-Lite view."""
-    builder = VEGA_BUILDERS.get(name)
+    from .sweep_vega import SWEEP_VEGA_BUILDERS
+    builder = VEGA_BUILDERS.get(name) or SWEEP_VEGA_BUILDERS.get(name)
     if builder is None:
-        raise PlotUnavailable(name, f"no Vega-Lite view for {name!r} (views: {', '.join(VEGA_BUILDERS)}); "
+        raise PlotUnavailable(name, f"no Vega-Lite view for {name!r} (views: "
+                                    f"{', '.join([*VEGA_BUILDERS, *SWEEP_VEGA_BUILDERS])}); "
                                     "use the SVG or PNG plot")
     return builder(result)

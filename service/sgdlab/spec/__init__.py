@@ -5,7 +5,9 @@ from .schedule import ScheduleSpec
 from .dynamics import DynamicsSpec
 from .init import InitSpec
 from .observe import ObserveSpec
-from .job import JobRequest, GridSpec
+from .job import ANY_JOB_REQUEST, AnyJobRequest, JobRequest, GridSpec
+from .sweep import DERIVED_AXES, SweepAxis, SweepRequest
 
 __all__ = ["LandscapeSpec", "FiniteSumSpec", "DataGeneratorSpec", "ScheduleSpec", "DynamicsSpec",
-           "InitSpec", "ObserveSpec", "JobRequest", "GridSpec"]
+           "InitSpec", "ObserveSpec", "JobRequest", "GridSpec",
+           "AnyJobRequest", "ANY_JOB_REQUEST", "SweepRequest", "SweepAxis", "DERIVED_AXES"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional, Union
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag, TypeAdapter
 
 from .base import Pair, StrictModel
 from .dynamics import DynamicsSpec
@@ -32,3 +32,17 @@ class JobRequest(StrictModel):
     seed: int = Field(42, ge=0, le=2**63 - 1)
     observe: ObserveSpec = Field(default_factory=ObserveSpec)
     grid: Optional[GridSpec] = Field(None, description="density_evolution only")
+
+
+def _kind_tag(value) -> str:
+    """The union branch a request body belongs to: a sweep, or a single job."""
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return "Sweep" if kind == "sweep" else "Job"
+
+
+from .sweep import SweepRequest  # noqa: E402  (sweep.py builds on JobRequest above)
+
+AnyJobRequest = Annotated[Union[Annotated[JobRequest, Tag("Job")], Annotated[SweepRequest, Tag("Sweep")]],
+                          Discriminator(_kind_tag)]
+"""The body of POST /v1/jobs: a simulation or density-evolution job, or a sweep of them."""
+ANY_JOB_REQUEST = TypeAdapter(AnyJobRequest)

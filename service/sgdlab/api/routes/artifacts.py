@@ -43,9 +43,12 @@ async def _finished(request: Request, job_id: str, owner: str) -> None:
 async def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: str = Depends(principal),
                    dpi: Optional[int] = Query(None, description=f"PNG resolution, {plots.MIN_PNG_DPI} to "
                                                                 f"limits.max_plot_dpi (default {plots.PNG_DPI}); "
-                                                                "ignored for SVG")):
+                                                                "ignored for SVG"),
+                   stat: Optional[str] = Query(None, max_length=40, description="heatmap of a sweep: the summary "
+                                                                                 "statistic (default kl_divergence)")):
     """A plot of a finished job (.svg or .png): histogram, basins, survival, loss_trace, trajectories, arrival,
-    and for density_evolution jobs kl_to_stationary and stationary_vs_gibbs."""
+    for density_evolution jobs kl_to_stationary and stationary_vs_gibbs, and for sweeps arrhenius, scaling,
+    basins_vs_beta and heatmap (?stat=)."""
     if dpi is not None:
         top = state(request).settings.limits.max_plot_dpi
         if dpi > top:
@@ -61,11 +64,12 @@ async def get_plot(job_id: str, name: str, fmt: str, request: Request, owner: st
     await _finished(request, job_id, owner)
     st = state(request)
     dpi = dpi if fmt == "png" else None
-    key = f"plot:{name}.{fmt}" + (f"@{dpi}" if dpi else "")
+    stat = stat if name == "heatmap" else None
+    key = f"plot:{name}.{fmt}" + (f"@{dpi}" if dpi else "") + (f"?stat={stat}" if stat else "")
     cached = await asyncio.to_thread(st.store.get_artifact, job_id, key)
     if cached is None:
         try:
-            body = await st.renderer.plot(job_id, name, fmt, dpi)
+            body = await st.renderer.plot(job_id, name, fmt, dpi, stat)
         except (plots.PlotUnavailable, tables.TableUnavailable) as e:
             raise _unavailable(e, "plot-unavailable") from None
         cached = (plots.MEDIA_TYPES[fmt], body)
@@ -82,11 +86,12 @@ async def get_table(job_id: str, name: str, request: Request, owner: str = Depen
                         None, description="histogram and basins: only the records of this kind"),
                     step: Optional[int] = Query(None, ge=0, le=2**63 - 1,
                                                 description="histogram and basins: only the records of this step")):
-    """A tidy table of a result block (histogram, basins, survival, loss_trace, trajectories, arrival), built off the
-    event loop and streamed; 413 with a hint beyond max_table_rows."""
-    if name not in tables.TABLE_NAMES:
+    """A tidy table of a result block (histogram, basins, survival, loss_trace, trajectories, arrival), or of a
+    sweep's points (`points`), built off the event loop and streamed; 413 with a hint beyond max_table_rows."""
+    known = tables.TABLE_NAMES + tables.SWEEP_TABLE_NAMES
+    if name not in known:
         await asyncio.to_thread(owned_job, request, job_id, owner)
-        raise _unknown("table", name, tables.TABLE_NAMES)
+        raise _unknown("table", name, known)
     if (which is not None or step is not None) and name not in tables.SELECTABLE_TABLES:
         field = "which" if which is not None else "step"
         raise Problem(422, "Validation Error", f"{field}: selects rows of {', '.join(tables.SELECTABLE_TABLES)} "
@@ -106,10 +111,12 @@ async def get_table(job_id: str, name: str, request: Request, owner: str = Depen
 
 @router.get("/vega/{name}", responses={**ERRORS, 503: {"model": ProblemDocument}})
 async def get_vega(job_id: str, name: str, request: Request, owner: str = Depends(principal)):
-    """A Vega-Lite v5 spec (with inline data) of a main plot: histogram, basins, survival, loss_trace."""
-    if name not in plots.VEGA_NAMES:
+    """A Vega-Lite v5 spec (with inline data) of a main plot: histogram, basins, survival, loss_trace; of a
+    sweep: arrhenius, scaling, basins_vs_beta, heatmap."""
+    known = plots.VEGA_NAMES + plots.SWEEP_VEGA_NAMES
+    if name not in known:
         await asyncio.to_thread(owned_job, request, job_id, owner)
-        raise _unknown("Vega-Lite plot", name, plots.VEGA_NAMES)
+        raise _unknown("Vega-Lite plot", name, known)
     await _finished(request, job_id, owner)
     try:
         chunks, size = await state(request).renderer.vega(job_id, name)

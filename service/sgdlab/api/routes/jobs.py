@@ -5,23 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import Optional
+from typing import Optional, Union
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from ...core.errors import LimitExceeded
 from ...jobs.request_pool import RequestWorkTimeout
-from ...jobs.store import (ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_result_bytes,
-                           spec_hash)
+from ...jobs.store import (ACTIVE, IdempotencyConflict, JobStatusRecord, StoreClosed, iter_point_result_bytes,
+                           iter_result_bytes, spec_hash)
 from ...jobs.summary import spec_summary
+from ...jobs.sweep_work import sweep_points_total, sweep_progress
 from ...jobs.work import formula_field, submission_seconds, validate_job
-from ...spec import JobRequest
+from ...spec import AnyJobRequest
 from ...spec.base import normalised_spec
 from ..deps import finished_job, owned_job, principal, state
 from ..heavy_work import run_heavy
 from ..models import JobList, JobResult, JobStatus, JobStatusName
 from ..openapi_doc import problem_responses
+from ..result_models import SweepResult
 from ..problems import Problem
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -40,9 +42,9 @@ def status_document(rec: JobStatusRecord) -> dict:
 
 @router.post("", status_code=202, response_model=JobStatus,
              responses={**problem_responses(429), 200: {"model": JobStatus, "description": "Idempotency-Key replay"}})
-async def submit_job(body: JobRequest, request: Request, response: Response, owner: str = Depends(principal),
+async def submit_job(body: AnyJobRequest, request: Request, response: Response, owner: str = Depends(principal),
                      idempotency_key: Optional[str] = Header(None, max_length=200)):
-    """Queue a simulation or density-evolution job (202 + Location); an Idempotency-Key replay answers 200."""
+    """Queue a simulation, density-evolution or sweep job (202 + Location); an Idempotency-Key replay answers 200."""
     st = state(request)
     limits = st.settings.limits
     spec = normalised_spec(body)
@@ -53,7 +55,8 @@ async def submit_job(body: JobRequest, request: Request, response: Response, own
             warnings = await run_heavy(validate_job, body, limits, timeout=submission_seconds(limits),
                                        key=(spec_hash(spec), limits.model_dump_json()))
         except RequestWorkTimeout:
-            raise LimitExceeded(formula_field(body.landscape), "symbolic_seconds", limits.symbolic_seconds) \
+            landscape = body.base.landscape if body.kind == "sweep" else body.landscape
+            raise LimitExceeded(formula_field(landscape), "symbolic_seconds", limits.symbolic_seconds) \
                 from None
         rec, created = await asyncio.to_thread(st.store.create, owner, body.kind, spec, idempotency_key)
     else:
@@ -107,13 +110,25 @@ def get_job(job_id: str, request: Request, owner: str = Depends(principal)):
     return status_document(owned_job(request, job_id, owner))
 
 
-@router.get("/{job_id}/result", response_model=JobResult, responses=problem_responses(404, 409))
+@router.get("/{job_id}/result", response_model=Union[JobResult, SweepResult], responses=problem_responses(404, 409))
 def get_result(job_id: str, request: Request, owner: str = Depends(principal)):
     """The result document of a succeeded job (409 while it is queued or running, or when it failed), streamed from
     the store in chunks."""
     finished_job(request, job_id, owner)
     chunks = iter_result_bytes(state(request).settings.db_path, job_id)
     return StreamingResponse(chunks, media_type="application/json")
+
+
+@router.get("/{job_id}/points/{k}/result", response_model=JobResult, responses=problem_responses(404))
+def get_point_result(job_id: str, k: int, request: Request, owner: str = Depends(principal)):
+    """The full result document of a sweep's point k, as soon as that point has finished (404 before), streamed
+    from the store in chunks."""
+    rec = owned_job(request, job_id, owner)
+    st = state(request)
+    if rec.kind != "sweep" or not st.store.has_point(job_id, k):
+        raise Problem(404, "Not Found", f"job {job_id} has no finished point {k}" if rec.kind == "sweep"
+                      else f"job {job_id} is not a sweep", "not-found")
+    return StreamingResponse(iter_point_result_bytes(st.settings.db_path, job_id, k), media_type="application/json")
 
 
 @router.delete("/{job_id}", response_model=JobStatus, responses=problem_responses(404, 409))
@@ -142,7 +157,7 @@ def _sse(event: str, data: dict) -> str:
 async def job_events(job_id: str, request: Request, owner: str = Depends(principal)):
     """Server-Sent Events: `progress` events while the job runs, then one `status` event, then the end."""
     st = state(request)
-    owned_job(request, job_id, owner)
+    total = sweep_points_total(owned_job(request, job_id, owner))
     interval = min(st.settings.progress_interval, 0.5)
 
     async def stream():
@@ -162,7 +177,8 @@ async def job_events(job_id: str, request: Request, owner: str = Depends(princip
             beat += 1
             if now != last or beat >= 30:
                 last, beat = now, 0
-                yield _sse("progress", now)
+                points = await asyncio.to_thread(sweep_progress, st.store, job_id, total) if total else {}
+                yield _sse("progress", {**now, **points})
             if await request.is_disconnected():
                 return
             await asyncio.sleep(interval)

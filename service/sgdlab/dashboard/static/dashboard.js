@@ -324,6 +324,11 @@ function showStatus(doc) {
     .filter(([, t]) => t).map(([k, t]) => `${k} ${String(t).replace("T", " ").slice(0, 19)}`);
   $("#job-times").textContent = times.join(" · ");
   $("#job-summary").textContent = summaryText(doc.kind, doc.summary);
+  $("#job-points").hidden = !doc.points || isFinished(doc.status);
+  if (doc.points) {   // a running sweep's SSE progress: points stored, of all, and those running now
+    const running = Object.keys(doc.points.running || {}).length;
+    $("#job-points").textContent = `points: ${doc.points.done} of ${doc.points.total} done, ${running} running`;
+  }
   $("#cancel-job").hidden = isFinished(doc.status);
   if (doc.error) {
     const box = $("#job-error");
@@ -398,9 +403,48 @@ function densityNumbers(result) {
   ];
 }
 
+// [term, value, note] rows of a sweep result: its grid and the analyses across its points
+function sweepNumbers(result) {
+  const a = result.analyses || {}, perf = result.performance || {};
+  const rows = [["points", String((result.points || []).length),
+                 `${result.mode} over ${(result.axes || []).join(", ")}, ${result.repeats} repeat(s)`]];
+  if (a.arrhenius) {
+    const f = a.arrhenius;
+    rows.push(["Arrhenius slope (log τ vs β ΔL)", `${num(f.slope, 3)} ± ${num(f.slope_stderr, 2)}`,
+               `95% [${num(f.slope_ci95[0], 3)}, ${num(f.slope_ci95[1], 3)}]; Kramers: 1`],
+              ["Arrhenius prefactor", num(f.prefactor, 3), `Kramers ${num(f.kramers_prefactor, 3)}`]);
+  }
+  if (a.linear_scaling) {
+    rows.push(["linear scaling: smallest p, equal lr/B", num(a.linear_scaling.min_pvalue_same_ratio, 3),
+               "two-sample χ² of final histograms at equal lr·steps; large p: the laws agree"],
+              ["linear scaling: largest p, different lr/B", num(a.linear_scaling.max_pvalue_different_ratio, 3)]);
+  }
+  if (a.stability) rows.push(["stability edge (theory)", `lr·λmax = ${num(a.stability.edge_theory)}`, a.stability.note]);
+  if (perf.seconds !== undefined) rows.push(["seconds", num(perf.seconds, 3)]);
+  return rows;
+}
+
+const SWEEP_COLUMNS = ["kl_divergence", "beta_fit", "exit_mean_steps", "diverged_fraction"];
+
+// one row per point: its index, its axis values, a few summary numbers, a link to its full result
+function showPoints(result) {
+  const axes = result.axes || [], table = $("#points-table");
+  table.hidden = false;
+  table.tHead.replaceChildren(el("tr", {}, ...["point", ...axes, ...SWEEP_COLUMNS, "result"].map(
+    (h) => el("th", {textContent: h}))));
+  const text = (v) => (typeof v === "number" ? num(v, 4) : typeof v === "object" ? JSON.stringify(v) : String(v));
+  table.tBodies[0].replaceChildren(...(result.points || []).map((p) => el("tr", {},
+    el("td", {textContent: p.index}),
+    ...axes.map((path) => el("td", {textContent: text(p.params[path])})),
+    ...SWEEP_COLUMNS.map((k) => el("td", {textContent: num((p.summary || {})[k], 4)})),
+    el("td", {}, el("a", {href: p.result, textContent: "JSON"})))));
+}
+
 function showNumbers(result) {
   const dl = $("#key-numbers");
-  const rows = result.kind === "density_evolution" ? densityNumbers(result) : simulationNumbers(result);
+  if (result.kind === "sweep") showPoints(result);
+  const rows = result.kind === "sweep" ? sweepNumbers(result)
+    : result.kind === "density_evolution" ? densityNumbers(result) : simulationNumbers(result);
   dl.replaceChildren();
   for (const [term, value, note] of rows) addNumber(dl, term, value, note);
   const g = result.gibbs || {};
@@ -448,7 +492,8 @@ function showValidity(result) {
 function showPlots(id, result) {
   const box = $("#plots");
   const plotBlocks = jobMeta("plots", {}), tableNames = jobMeta("tables", []);
-  const names = Object.keys(plotBlocks).filter((n) => result[plotBlocks[n]]);
+  const blockOf = (path) => path.split(".").reduce((doc, key) => (doc ? doc[key] : undefined), result);
+  const names = Object.keys(plotBlocks).filter((n) => blockOf(plotBlocks[n]));
   box.replaceChildren(...names.map((name) => {
     const img = el("img", {alt: name + " plot", className: "plot", id: "plot-" + name});
     const url = jobUrl(id) + "/plots/" + name + ".svg";
@@ -458,7 +503,7 @@ function showPlots(id, result) {
       el("a", {href: jobUrl(id) + "/plots/" + name + ".png", textContent: "png"}), " · ",
       el("a", {href: jobUrl(id) + "/plots/" + name + ".png?dpi=300", textContent: "png for print"})));
   }));
-  const tables = names.filter((n) => tableNames.includes(n));
+  const tables = names.filter((n) => tableNames.includes(n)).concat(result.kind === "sweep" ? ["points"] : []);
   $("#table-links").replaceChildren("Tables: ", ...tables.flatMap((name) => [
     el("a", {href: jobUrl(id) + "/tables/" + name + "?format=csv", textContent: name + ".csv"}), " "]));
   $("#plots-card").hidden = false;
@@ -493,7 +538,8 @@ async function setupJobPage() {
   showStatus(doc);
   const finish = (final) => { showStatus(final); if (final.status === "succeeded") showResult(id); };
   if (isFinished(doc.status)) finish(doc);
-  else SgdlabApi.watchJob(id, (ev) => showStatus(Object.assign(doc, {status: ev.status || "running", progress: ev.progress})), finish);
+  else SgdlabApi.watchJob(id, (ev) => showStatus(Object.assign(doc, {status: ev.status || "running", progress: ev.progress,
+                                                                points: ev.points})), finish);
 }
 
 // ---- Markov-chain page -------------------------------------------------------------------------------------
