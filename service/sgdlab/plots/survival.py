@@ -42,6 +42,7 @@ def draw_survival(fig: Figure, result: dict) -> None:
         value = num(exit_times.get(key))
         if value is None or value <= 0:   # named with the reason it is missing, so its absence is not a mystery
             reason = exit_times.get(key.replace("_steps", "_reason")) or "no reason given in the result"
+            reason = reason.removeprefix("unavailable: ")
             ax.plot([], [], color=colour, linestyle=":", label=f"{label}: unavailable ({reason})")
             continue
         if value <= 3 * x_max:  # on the scale of the run: a vertical line
