@@ -208,3 +208,48 @@ def test_density_plots_draw_the_kl_series_and_the_gibbs_gap():
         assert png_size(render_plot(name, result, "png"))[0] >= 1200
         with pytest.raises(PlotUnavailable):
             render_plot(name, {"histograms": {}}, "svg")
+
+
+def _overlaid_theory(result: dict) -> dict[str, np.ndarray]:
+    """label -> heights of the black theory stairs the 1-D histogram plot draws."""
+    from matplotlib.figure import Figure
+    from sgdlab.plots.histogram import draw_histogram_1d
+    fig = Figure()
+    draw_histogram_1d(fig, result)
+    ax = fig.axes[0]
+    return {p.get_label(): np.asarray(p.get_data().values) for p in ax.patches
+            if p.get_label().startswith(("Gibbs", "stationary law"))}
+
+
+def test_histogram_overlays_the_stationary_law_for_data_noise_and_gibbs_otherwise(result_1d):
+    import copy
+    gibbs = np.asarray(result_1d["gibbs"]["density_theory"])
+    drawn = _overlaid_theory(result_1d)     # isotropic: no `stationary` other than Gibbs
+    assert list(drawn) == ["Gibbs exp(-βL)/Z, β=10"] and np.allclose(drawn["Gibbs exp(-βL)/Z, β=10"], gibbs)
+    data_noise = copy.deepcopy(result_1d)
+    other = np.roll(gibbs, 3)                 # a law that is not the Gibbs one
+    data_noise["stationary"] = {"law": "fokker_planck", "density_theory": other.tolist()}
+    drawn = _overlaid_theory(data_noise)
+    assert list(drawn) == ["stationary law: fokker_planck"]
+    assert np.allclose(drawn["stationary law: fokker_planck"], other)
+    data_noise["stationary"]["law"] = "gibbs"   # the law is Gibbs: Gibbs is drawn
+    assert list(_overlaid_theory(data_noise)) == ["Gibbs exp(-βL)/Z, β=10"]
+
+
+def test_survival_legend_with_a_long_unavailable_reason_stays_inside_the_figure(result_1d):
+    """A 2-D run's exact time is often unavailable with a long reason: the legend wraps instead of being clipped."""
+    import copy
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from sgdlab.plots.figure import new_figure
+    from sgdlab.plots.survival import draw_survival
+    result = copy.deepcopy(result_1d)
+    result["exit_times"].update({"exact_steps": None, "exact_reason": "unavailable: the kernel (typical width "
+                                 "0.00791) needs 1518 grid cells per axis, more than 120", "kramers_steps": 9e240})
+    fig = new_figure()
+    draw_survival(fig, result)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box, page = fig.legends[0].get_window_extent(canvas.get_renderer()), fig.bbox
+    assert box.x0 >= page.x0 and box.x1 <= page.x1 and box.y0 >= page.y0, (box, page)
+    assert any("needs 1518 grid cells" in t.get_text() and "unavailable (unavailable" not in t.get_text()
+               for t in fig.legends[0].get_texts())
