@@ -420,8 +420,11 @@ function simulationNumbers(result) {
   if (x) rows.push(...exitRows(x));
   if (perf.backend) rows.push(["backend", perf.backend, perf.backend_reason || null]);
   if (perf.particle_steps_per_second) rows.push(["particle-steps / s", num(perf.particle_steps_per_second, 3)]);
-  if (perf.seconds !== undefined) rows.push(["compute seconds", num(perf.seconds, 3),
-    perf.compile_seconds ? `of which compiling ${num(perf.compile_seconds, 3)}` : null]);
+  if (perf.particle_steps_per_worker_second) rows.push(["particle-steps / worker-second",
+    num(perf.particle_steps_per_worker_second, 3), `${num(perf.worker_seconds, 3)} worker seconds over ${perf.shards} shards`]);
+  if (perf.seconds !== undefined) rows.push(["run seconds", num(perf.seconds, 3),
+    [perf.seconds_measure === "shards" ? "the job's own run time, queue waits left out" : perf.seconds_measure,
+     perf.compile_seconds ? `compiling ${num(perf.compile_seconds, 3)}` : null].filter(Boolean).join(" · ") || null]);
   return rows;
 }
 
