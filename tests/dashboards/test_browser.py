@@ -319,3 +319,28 @@ def test_jobs_table_stays_inside_its_card_at_1300px(browser, live_api):
         page.screenshot(path=str(SCREENSHOTS / "09-jobs-1300px.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_splitting_exit_times_show_method_probability_cost_and_the_direct_estimate(page, live_api):
+    """The README's metastable well (beta*dL ~ 18) by rare-event splitting: the page names the method and gives
+    the transition probability, the cost and the direct particles' own estimate next to the splitting mean."""
+    job = {"landscape": {"builtin": "double_well", "params": {"tilt": 0.1}},
+           "dynamics": {"method": "langevin", "lr": 0.1, "batch_size": 1}, "init": {"minimum": 1},
+           "particles": 400, "steps": 2000, "seed": 42,
+           "observe": {"histogram": {"bins": 40}, "exit_times": {"from": 1, "to": 0, "method": "splitting"}}}
+    r = httpx.post(live_api + "/v1/jobs", json=job, timeout=30)
+    assert r.status_code == 202, r.text
+    page.goto(live_api + "/dashboard/jobs/" + r.json()["id"])
+    page.wait_for_selector("#job-status .status.succeeded", timeout=120_000)
+    page.wait_for_selector("#numbers-card:not([hidden]) #key-numbers dt", timeout=20_000)
+    x = httpx.get(live_api + f"/v1/jobs/{r.json()['id']}/result", timeout=30).json()["exit_times"]
+    terms = page.eval_on_selector_all("#key-numbers dt", "ds => ds.map(d => d.textContent)")
+    values = dict(zip(terms, page.eval_on_selector_all("#key-numbers dd", "ds => ds.map(d => d.textContent)")))
+    assert values["exit time method"].startswith("splitting"), values
+    assert values["transition probability"].startswith(f"{x['transition_probability']:.3g}".replace("e-0", "e-"))
+    assert values["splitting cost (particle-steps)"].startswith(f"{x['cost_particle_steps']:.3g}".replace("+0", "+"))
+    assert values["mean exit time (steps)"].startswith(f"{x['mean_steps']:.4g}".replace("+0", "+"))
+    direct = values["direct estimate (steps)"]
+    assert f"{x['direct']['escaped']} of {x['direct']['particles']} escaped" in direct, direct
+    page.screenshot(path=str(SCREENSHOTS / "10-splitting-job.png"), full_page=True)
+    assert not page.js_errors, page.js_errors

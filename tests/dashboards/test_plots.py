@@ -253,3 +253,32 @@ def test_survival_legend_with_a_long_unavailable_reason_stays_inside_the_figure(
     assert box.x0 >= page.x0 and box.x1 <= page.x1 and box.y0 >= page.y0, (box, page)
     assert any("needs 1518 grid cells" in t.get_text() and "unavailable (unavailable" not in t.get_text()
                for t in fig.legends[0].get_texts())
+
+
+def test_survival_names_the_splitting_estimate(result_1d):
+    import copy
+    from sgdlab.plots.figure import new_figure
+    from sgdlab.plots.survival import draw_survival
+    result = copy.deepcopy(result_1d)
+    result["exit_times"].update({"method": "splitting", "mean_steps": 6.968e8, "kramers_steps": 7.7e8})
+    fig = new_figure()
+    draw_survival(fig, result)
+    labels = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
+    assert "splitting mean: 6.968e+08 steps (off scale)" in labels, labels
+    assert fig.axes[0].get_title().endswith("escaped directly")
+
+
+def test_basins_plot_marks_the_stationary_law_for_data_noise(result_1d):
+    import copy
+    from sgdlab.plots.basins import draw_basins
+    from sgdlab.plots.figure import new_figure
+    result = copy.deepcopy(result_1d)
+    result["stationary"] = {"law": "fokker_planck", "basin_fractions_theory": [0.9, 0.1]}
+    fig = new_figure()
+    draw_basins(fig, result)
+    marks = [c for c in fig.axes[0].collections if c.get_label() == "stationary law (fokker_planck) theory"]
+    assert len(marks) == 1 and np.allclose(marks[0].get_offsets()[:, 1], [0.9, 0.1])
+    assert fig.axes[1].get_title() == "Over time (dashed: stationary law (fokker_planck))"
+    fig = new_figure()
+    draw_basins(fig, result_1d)           # isotropic: Gibbs
+    assert [c.get_label() for c in fig.axes[0].collections if "theory" in c.get_label()] == ["Gibbs theory"]

@@ -351,8 +351,17 @@ function timeScale(x, key) {
 // else the top-level 2B/lr
 function betaTheoryRow(result) {
   const g = result.gibbs || {};
-  if (g.beta_theory !== undefined && g.beta_theory !== null) return ["β theory (Gibbs law)", num(g.beta_theory), g.note];
+  const [, about] = gibbsNotes(g);
+  if (g.beta_theory !== undefined && g.beta_theory !== null) return ["β theory (Gibbs law)", num(g.beta_theory), about];
   return ["β theory = 2B/lr", num(result.beta), null];
+}
+
+// gibbs.note's parts: [why the comparison is at basin level only (no histogram, or above 2-D), what β means]
+function gibbsNotes(g) {
+  const parts = String(g.note || "").split("; ").filter(Boolean);
+  const basin = parts.filter((p) => p.startsWith("basin-level"));
+  const rest = parts.filter((p) => !p.startsWith("basin-level"));
+  return [basin.join("; ") || null, rest.join("; ") || null];
 }
 
 // [term, value, note] rows of the stationary law the dynamics that ran has (issue 9)
@@ -411,7 +420,7 @@ function simulationNumbers(result) {
   if (noise) rows.push(["noise", noise.kind, noise.kind === "minibatch" && noise.finite_population_factor !== undefined
                          ? `finite-population factor ${num(noise.finite_population_factor, 3)}` : null]);
   if (result.gibbs) {
-    rows.push(["β fitted", `${num(g.beta_fit)} ± ${num(g.beta_fit_stderr, 2)}`],
+    rows.push(["β fitted", `${num(g.beta_fit)} ± ${num(g.beta_fit_stderr, 2)}`, gibbsNotes(g)[0]],
               ["KL(histogram ‖ Gibbs)", num(g.kl_divergence, 3)], ["total variation to Gibbs", num(g.total_variation, 3)],
               ["χ² p-value against Gibbs", num(g.chi2_pvalue, 3)]);
   }
@@ -435,7 +444,7 @@ function densityNumbers(result) {
   const perf = result.performance || {};
   const finalStep = ((result.histograms || {}).final || {}).step ?? last(result.series_steps);
   return [
-    ["temperature T = lr/(2B)", num(result.temperature)], ["β theory", num(result.beta)],
+    ["temperature T = lr/(2B)", num(result.temperature)], betaTheoryRow(result),
     ["grid", grid.length ? grid.join(" × ") + " points" : "–"],
     ["final step", finalStep === null || finalStep === undefined ? "–" : String(finalStep)],
     ["KL(ρ₀ ‖ ρ∞) at the start", num(kl[0], 3)],
