@@ -64,7 +64,7 @@ def draw_histogram_1d(fig: Figure, result: dict) -> None:
         ax.stairs(np.asarray(ta["density"], dtype=float), np.asarray(ta["edges"][0], dtype=float),
                   color="tab:green", linewidth=1.2, label="time average")
     theory = theory_density(result, len(edges) - 1)
-    law = "the Gibbs law"
+    law = None
     if theory is not None:
         density, label, name = theory
         ax.stairs(density, edges, color="black", linewidth=1.4, label=label)
@@ -82,7 +82,8 @@ def draw_histogram_1d(fig: Figure, result: dict) -> None:
         twin.tick_params(axis="y", colors="tab:red")
     mark_critical_points_1d(ax, result)
     legend_beside(fig, ax, *([twin] if twin is not None else []))
-    ax.set_title(f"Density on the grid vs {law}" if density_run else f"Particle density vs {law}")
+    what = "Density on the grid" if density_run else "Particle density"
+    ax.set_title(f"{what} vs {law}" if law else f"{what} (no stationary law to compare with)")
 
 
 def _image(ax, values: np.ndarray, e1: np.ndarray, e2: np.ndarray, **kw):

@@ -353,6 +353,7 @@ function betaTheoryRow(result) {
   const g = result.gibbs || {};
   const [, about] = gibbsNotes(g);
   if (g.beta_theory !== undefined && g.beta_theory !== null) return ["β theory (Gibbs law)", num(g.beta_theory), about];
+  if ((result.noise || {}).kind === "none") return ["β theory", "none", "gradient descent injects no noise: no stationary law"];
   return ["β theory = 2B/lr", num(result.beta), null];
 }
 
@@ -470,7 +471,8 @@ const matrixText = (m, digits) => (m ? m.map((row) => row.map((v) => num(v, digi
 // one row per minimum: its noise temperature and alignment with the Hessian, and its local law theory vs measured
 function showMinimaTable(result) {
   const noiseMinima = ((result.noise || {}).minima) || [], laws = result.local_laws || [];
-  const indices = [...new Set([...noiseMinima.map((m) => m.index), ...laws.map((l) => l.index)])].sort((a, b) => a - b);
+  const noisy = (result.noise || {}).kind !== "none";      // gradient descent: no temperature, no local law
+  const indices = noisy ? [...new Set([...noiseMinima.map((m) => m.index), ...laws.map((l) => l.index)])].sort((a, b) => a - b) : [];
   $("#minima-table").hidden = !indices.length;
   $("#minima-table tbody").replaceChildren(...indices.map((i) => {
     const n = noiseMinima.find((m) => m.index === i) || {}, l = laws.find((m) => m.index === i) || {};
@@ -507,7 +509,7 @@ function showNumbers(result) {
 // ---- validity warnings (issue 9): each warning listed, and repeated next to the numbers it qualifies --------
 const WARNING_QUALIFIES = {
   diverged: ["exit ", "mean exit time"], unstable_lr: ["temperature", "Kramers"], large_lr: ["Kramers", "β theory", "stationary law"],
-  schedule: ["temperature"], low_barrier: ["Kramers"],
+  schedule: ["temperature", "β theory", "Kramers"], low_barrier: ["Kramers"],
   state_dependent_noise: ["temperature", "β theory"],
   not_mixed: ["β fitted", "KL(histogram", "stationary law"], no_minimum: ["temperature"],
 };
