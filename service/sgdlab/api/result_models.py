@@ -222,7 +222,7 @@ class Trajectories(Block):
 class Performance(Block):
     particle_steps: Optional[int] = None
     seconds: float = Field(description="the job's own run time: from the first shard's start (compiling included) "
-                           "to the last shard's end, never the time it waited in a queue (seconds_measure)")
+                           "to the last shard's end, not the time before its first shard started (seconds_measure)")
     seconds_measure: Optional[str] = Field(None, description="what `seconds` spans: shards (the simulation's shards) | "
                                            "dispatch (from the job's start on the dispatcher: splitting jobs) | worker")
     particle_steps_per_second: Optional[float] = None

@@ -369,6 +369,9 @@ function gibbsNotes(g) {
 function stationaryRows(s) {
   if (!s) return [];
   const rows = [["stationary law", s.law, s.note]];
+  if (s.basin_total_variation !== undefined && s.basin_total_variation !== null) {
+    rows.push([`basin fractions: total variation to ${s.law}`, num(s.basin_total_variation, 3)]);
+  }
   if (s.law !== "gibbs" && s.kl_divergence !== undefined) {   // for gibbs these are the Gibbs rows above
     rows.push([`KL(histogram ‖ ${s.law})`, num(s.kl_divergence, 3)],
               [`total variation to ${s.law}`, num(s.total_variation, 3)],
@@ -433,7 +436,7 @@ function simulationNumbers(result) {
   if (perf.particle_steps_per_worker_second) rows.push(["particle-steps / worker-second",
     num(perf.particle_steps_per_worker_second, 3), `${num(perf.worker_seconds, 3)} worker seconds over ${perf.shards} shards`]);
   if (perf.seconds !== undefined) rows.push(["run seconds", num(perf.seconds, 3),
-    [perf.seconds_measure === "shards" ? "the job's own run time, queue waits left out" : perf.seconds_measure,
+    [perf.seconds_measure === "shards" ? "from the job's first shard to its last: queue waits left out" : perf.seconds_measure,
      perf.compile_seconds ? `compiling ${num(perf.compile_seconds, 3)}` : null].filter(Boolean).join(" · ") || null]);
   return rows;
 }
