@@ -290,3 +290,85 @@ def test_job_page_shows_validity_warnings_next_to_the_numbers(page, live_api):
     assert "diverged" in notes and "unstable_lr" in notes
     page.screenshot(path=str(SCREENSHOTS / "07-job-warnings.png"), full_page=True)
     assert not page.js_errors, page.js_errors
+
+
+def test_data_noise_job_page_shows_the_theory_of_the_noise_that_ran(page, live_api):
+    """Finite sum 0.5*(w - c)^2 over 50 centred values of variance 3.1, minibatch SGD lr 0.1, B 5: the Gibbs law holds
+    at the data-noise temperature lr Var(c)/(2B) = 0.031 (β 32.3), not at lr/(2B) (β = 2B/lr = 100). The page shows
+    β theory from gibbs.beta_theory, the stationary law and its basin fractions, and the per-minimum noise and
+    local law."""
+    import numpy as np
+    c = np.random.default_rng(0).normal(size=50)
+    c = (c - c.mean()) * np.sqrt(3.1 / np.var(c - c.mean()))
+    job = {"landscape": {"finite_sum": {"per_sample": "0.5*(w-c)**2", "variables": ["w"], "data": {"c": c.tolist()}}},
+           "dynamics": {"method": "minibatch_sgd", "lr": 0.1, "batch_size": 5}, "particles": 1000, "steps": 600}
+    r = httpx.post(live_api + "/v1/jobs", json=job, timeout=30)
+    assert r.status_code == 202, r.text
+    page.goto(live_api + "/dashboard/jobs/" + r.json()["id"])
+    page.wait_for_selector("#job-status .status.succeeded", timeout=120_000)
+    page.wait_for_selector("#numbers-card:not([hidden]) #key-numbers dt", timeout=20_000)
+    result = httpx.get(live_api + f"/v1/jobs/{r.json()['id']}/result", timeout=30).json()
+    assert result["beta"] == pytest.approx(100.0) and result["gibbs"]["beta_theory"] == pytest.approx(1 / 0.031)
+    terms = page.eval_on_selector_all("#key-numbers dt", "ds => ds.map(d => d.textContent)")
+    values = dict(zip(terms, page.eval_on_selector_all("#key-numbers dd", "ds => ds.map(d => d.textContent)")))
+    beta_row = next(v for k, v in values.items() if k.startswith("β theory"))
+    assert beta_row.startswith("32.26") and "data noise" in beta_row, beta_row      # not 2B/lr = 100.0
+    assert "basin level" not in page.inner_text("#key-numbers")
+    assert values["stationary law"].startswith(result["stationary"]["law"]), values
+    assert values["noise"].startswith("minibatch"), values
+    assert page.inner_text("#basin-theory-label") == f"theory ({result['stationary']['law']})"
+    minima = page.eval_on_selector_all("#minima-table tbody td", "ts => ts.map(t => t.textContent)")
+    assert minima[:2] == ["0", "0.0310"], minima                       # the noise temperature at the minimum
+    law = result["local_laws"][0]
+    assert minima[3] == f"{law['covariance_theory'][0][0]:.3g}" and float(minima[5]) == pytest.approx(
+        law["max_abs_z"], rel=1e-2), minima
+    page.wait_for_function("() => [...document.querySelectorAll('#plots img')].every(i => i.complete)", timeout=60_000)
+    page.screenshot(path=str(SCREENSHOTS / "08-data-noise-job.png"), full_page=True)
+    assert not page.js_errors, page.js_errors
+
+
+def test_jobs_table_stays_inside_its_card_at_1300px(browser, live_api):
+    """A long finite-sum landscape and a schedule in the list: at 1300 px the table fits its card (no overflow)."""
+    job = {"landscape": {"finite_sum": {"per_sample": "(w**2 - 1)**2/4 + 0.05*w + 0.3*c*w*w*w/3 + 0.01*c*w",
+                                        "variables": ["w"], "data": {"c": [-1.0, 0.0, 1.0]}}},
+           "dynamics": {"method": "minibatch_sgd", "batch_size": 2,
+                        "lr": {"schedule": "cosine", "lr_max": 0.05, "lr_min": 0.01, "period": 10}},
+           "particles": 10, "steps": 20}
+    r = httpx.post(live_api + "/v1/jobs", json=job, timeout=30)
+    assert r.status_code == 202, r.text
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(live_api + "/dashboard")
+        page.wait_for_selector(f"#job-{r.json()['id']}", timeout=20_000)
+        table, card = page.evaluate("() => { const t = document.getElementById('jobs-table');"
+                                    " return [t.getBoundingClientRect().right, t.closest('.card').getBoundingClientRect().right]; }")
+        assert table <= card, (table, card)
+        page.screenshot(path=str(SCREENSHOTS / "09-jobs-1300px.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_splitting_exit_times_show_method_probability_cost_and_the_direct_estimate(page, live_api):
+    """The README's metastable well (beta*dL ~ 18) by rare-event splitting: the page names the method and gives
+    the transition probability, the cost and the direct particles' own estimate next to the splitting mean."""
+    job = {"landscape": {"builtin": "double_well", "params": {"tilt": 0.1}},
+           "dynamics": {"method": "langevin", "lr": 0.1, "batch_size": 1}, "init": {"minimum": 1},
+           "particles": 400, "steps": 2000, "seed": 42,
+           "observe": {"histogram": {"bins": 40}, "exit_times": {"from": 1, "to": 0, "method": "splitting"}}}
+    r = httpx.post(live_api + "/v1/jobs", json=job, timeout=30)
+    assert r.status_code == 202, r.text
+    page.goto(live_api + "/dashboard/jobs/" + r.json()["id"])
+    page.wait_for_selector("#job-status .status.succeeded", timeout=120_000)
+    page.wait_for_selector("#numbers-card:not([hidden]) #key-numbers dt", timeout=20_000)
+    x = httpx.get(live_api + f"/v1/jobs/{r.json()['id']}/result", timeout=30).json()["exit_times"]
+    terms = page.eval_on_selector_all("#key-numbers dt", "ds => ds.map(d => d.textContent)")
+    values = dict(zip(terms, page.eval_on_selector_all("#key-numbers dd", "ds => ds.map(d => d.textContent)")))
+    assert values["exit time method"].startswith("splitting"), values
+    assert values["transition probability"].startswith(f"{x['transition_probability']:.3g}".replace("e-0", "e-"))
+    assert values["splitting cost (particle-steps)"].startswith(f"{x['cost_particle_steps']:.3g}".replace("+0", "+"))
+    assert values["mean exit time (steps)"].startswith(f"{x['mean_steps']:.4g}".replace("+0", "+"))
+    direct = values["direct estimate (steps)"]
+    assert f"{x['direct']['escaped']} of {x['direct']['particles']} escaped" in direct, direct
+    page.screenshot(path=str(SCREENSHOTS / "10-splitting-job.png"), full_page=True)
+    assert not page.js_errors, page.js_errors

@@ -208,3 +208,77 @@ def test_density_plots_draw_the_kl_series_and_the_gibbs_gap():
         assert png_size(render_plot(name, result, "png"))[0] >= 1200
         with pytest.raises(PlotUnavailable):
             render_plot(name, {"histograms": {}}, "svg")
+
+
+def _overlaid_theory(result: dict) -> dict[str, np.ndarray]:
+    """label -> heights of the black theory stairs the 1-D histogram plot draws."""
+    from matplotlib.figure import Figure
+    from sgdlab.plots.histogram import draw_histogram_1d
+    fig = Figure()
+    draw_histogram_1d(fig, result)
+    ax = fig.axes[0]
+    return {p.get_label(): np.asarray(p.get_data().values) for p in ax.patches
+            if p.get_label().startswith(("Gibbs", "stationary law"))}
+
+
+def test_histogram_overlays_the_stationary_law_for_data_noise_and_gibbs_otherwise(result_1d):
+    import copy
+    gibbs = np.asarray(result_1d["gibbs"]["density_theory"])
+    drawn = _overlaid_theory(result_1d)     # isotropic: no `stationary` other than Gibbs
+    assert list(drawn) == ["Gibbs exp(-βL)/Z, β=10"] and np.allclose(drawn["Gibbs exp(-βL)/Z, β=10"], gibbs)
+    data_noise = copy.deepcopy(result_1d)
+    other = np.roll(gibbs, 3)                 # a law that is not the Gibbs one
+    data_noise["stationary"] = {"law": "fokker_planck", "density_theory": other.tolist()}
+    drawn = _overlaid_theory(data_noise)
+    assert list(drawn) == ["stationary law: fokker_planck"]
+    assert np.allclose(drawn["stationary law: fokker_planck"], other)
+    data_noise["stationary"]["law"] = "gibbs"   # the law is Gibbs: Gibbs is drawn
+    assert list(_overlaid_theory(data_noise)) == ["Gibbs exp(-βL)/Z, β=10"]
+
+
+def test_survival_legend_with_a_long_unavailable_reason_stays_inside_the_figure(result_1d):
+    """A 2-D run's exact time is often unavailable with a long reason: the legend wraps instead of being clipped."""
+    import copy
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from sgdlab.plots.figure import new_figure
+    from sgdlab.plots.survival import draw_survival
+    result = copy.deepcopy(result_1d)
+    result["exit_times"].update({"exact_steps": None, "exact_reason": "unavailable: the kernel (typical width "
+                                 "0.00791) needs 1518 grid cells per axis, more than 120", "kramers_steps": 9e240})
+    fig = new_figure()
+    draw_survival(fig, result)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box, page = fig.legends[0].get_window_extent(canvas.get_renderer()), fig.bbox
+    assert box.x0 >= page.x0 and box.x1 <= page.x1 and box.y0 >= page.y0, (box, page)
+    assert any("needs 1518 grid cells" in t.get_text() and "unavailable (unavailable" not in t.get_text()
+               for t in fig.legends[0].get_texts())
+
+
+def test_survival_names_the_splitting_estimate(result_1d):
+    import copy
+    from sgdlab.plots.figure import new_figure
+    from sgdlab.plots.survival import draw_survival
+    result = copy.deepcopy(result_1d)
+    result["exit_times"].update({"method": "splitting", "mean_steps": 6.968e8, "kramers_steps": 7.7e8})
+    fig = new_figure()
+    draw_survival(fig, result)
+    labels = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
+    assert "splitting mean: 6.968e+08 steps (off scale)" in labels, labels
+    assert fig.axes[0].get_title().endswith("escaped directly")
+
+
+def test_basins_plot_marks_the_stationary_law_for_data_noise(result_1d):
+    import copy
+    from sgdlab.plots.basins import draw_basins
+    from sgdlab.plots.figure import new_figure
+    result = copy.deepcopy(result_1d)
+    result["stationary"] = {"law": "fokker_planck", "basin_fractions_theory": [0.9, 0.1]}
+    fig = new_figure()
+    draw_basins(fig, result)
+    marks = [c for c in fig.axes[0].collections if c.get_label() == "stationary law (fokker_planck) theory"]
+    assert len(marks) == 1 and np.allclose(marks[0].get_offsets()[:, 1], [0.9, 0.1])
+    assert fig.axes[1].get_title() == "Over time (dashed: stationary law (fokker_planck))"
+    fig = new_figure()
+    draw_basins(fig, result_1d)           # isotropic: Gibbs
+    assert [c.get_label() for c in fig.axes[0].collections if "theory" in c.get_label()] == ["Gibbs theory"]

@@ -16,6 +16,16 @@ def test_an_unstable_learning_rate_is_flagged_in_the_202(client):
     calm = client.post("/v1/jobs", json={"landscape": {"builtin": "double_well"}, "dynamics": {"lr": 0.001},
                                          "particles": 100, "steps": 10})
     assert calm.status_code == 202 and calm.json()["warnings"] == []
+    # stored with the job: the status document, the list and an Idempotency-Key replay answer the same list
+    job = r.json()["id"]
+    assert client.get(f"/v1/jobs/{job}").json()["warnings"] == r.json()["warnings"]
+    listed = {j["id"]: j for j in client.get("/v1/jobs").json()["items"]}
+    assert listed[job]["warnings"] == r.json()["warnings"] and listed[calm.json()["id"]]["warnings"] == []
+    body = {"landscape": {"builtin": "double_well", "params": {"tilt": 0.1}}, "dynamics": {"lr": 0.3},
+            "particles": 100, "steps": 10, "seed": 7}
+    first = client.post("/v1/jobs", json=body, headers={"Idempotency-Key": "warned"})
+    again = client.post("/v1/jobs", json=body, headers={"Idempotency-Key": "warned"})
+    assert again.status_code == 200 and again.json()["warnings"] == first.json()["warnings"] != []
 
 
 def test_analyze_with_minibatch_dynamics_uses_the_data_noise(client):

@@ -57,8 +57,9 @@ class JobStatus(BaseModel):
     error: Optional[dict[str, Any]]
     links: Links
     summary: Optional[JobSummary] = None
-    warnings: Optional[list[dict[str, Any]]] = Field(None, description="202 of POST /v1/jobs: what the theory "
-                                                     "will not cover (unstable_lr, large_lr, schedule, no_minimum)")
+    warnings: Optional[list[dict[str, Any]]] = Field(None, description="what the theory "
+                                                     "will not cover, known at submission (unstable_lr, large_lr, "
+                                                     "schedule, no_minimum): in the 202 and on every status read")
 
 
 class JobList(BaseModel):

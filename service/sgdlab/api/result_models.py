@@ -221,8 +221,13 @@ class Trajectories(Block):
 
 class Performance(Block):
     particle_steps: Optional[int] = None
-    seconds: float
+    seconds: float = Field(description="the job's own run time: from the first shard's start (compiling included) "
+                           "to the last shard's end, not the time before its first shard started (seconds_measure)")
+    seconds_measure: Optional[str] = Field(None, description="what `seconds` spans: shards (the simulation's shards) | "
+                                           "dispatch (from the job's start on the dispatcher: splitting jobs) | worker")
     particle_steps_per_second: Optional[float] = None
+    particle_steps_per_worker_second: Optional[float] = Field(
+        None, description="particle_steps / worker_seconds: per worker process, independent of other jobs")
     shards: Optional[int] = None
     worker_seconds: Optional[float] = None
     backend: Optional[str] = Field(None, description="stepping backend that ran: numpy | compiled")

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_at TEXT,
     error TEXT,
     result TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    warnings TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idem ON jobs(owner, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);
@@ -90,6 +91,7 @@ class JobStatusRecord:
     error: Optional[dict]
     attempts: int
     spec: Optional[dict] = None
+    warnings: Optional[list] = None     # what the theory will not cover, known at submission (the 202's list)
 
     @property
     def finished(self) -> bool:
@@ -135,7 +137,7 @@ class JobStore:
     """Thread-safe access to the SQLite job store (one connection, serialised by a lock, WAL journal)."""
 
     STATUS_COLUMNS = ("seq, id, owner, kind, status, progress, spec_hash, idempotency_key, created_at, "
-                      "started_at, finished_at, error, attempts")
+                      "started_at, finished_at, error, attempts, warnings")
     LIGHT_COLUMNS = STATUS_COLUMNS + ", json_remove(spec, " + ", ".join(f"'{p}'" for p in INLINE_DATA_PATHS) + ")"
     COLUMNS = STATUS_COLUMNS + ", spec"
 
@@ -147,6 +149,8 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        if "warnings" not in {r[1] for r in self._db.execute("PRAGMA table_info(jobs)")}:   # a store made before
+            self._db.execute("ALTER TABLE jobs ADD COLUMN warnings TEXT")
 
     def close(self) -> None:
         """Close the database; later calls raise StoreClosed (closing twice is fine)."""
@@ -167,17 +171,20 @@ class JobStore:
         """A record from STATUS_COLUMNS, and from a last `spec` column when the row has one."""
         if row is None:
             return None
-        (seq, id_, owner, kind, status, progress, sh, idem, created, started, finished, error, attempts) = row[:13]
-        spec = json.loads(row[13]) if len(row) > 13 else None
+        (seq, id_, owner, kind, status, progress, sh, idem, created, started, finished, error, attempts,
+         warnings) = row[:14]
+        spec = json.loads(row[14]) if len(row) > 14 else None
         return cls(seq, id_, owner, kind, status, progress, sh, idem, created, started, finished,
-                   json.loads(error) if error else None, attempts, spec)
+                   json.loads(error) if error else None, attempts, spec,
+                   json.loads(warnings) if warnings is not None else None)
 
     def _row(self, row: tuple | None) -> JobRecord | None:
         return self._status_row(row, JobRecord)
 
-    def create(self, owner: str, kind: str, spec: dict,
-               idempotency_key: str | None = None) -> tuple[JobStatusRecord, bool]:
-        """Insert a queued job; with a known Idempotency-Key and the same spec return the existing one (created=False)."""
+    def create(self, owner: str, kind: str, spec: dict, idempotency_key: str | None = None,
+               warnings: list | None = None) -> tuple[JobStatusRecord, bool]:
+        """Insert a queued job (with its submission warnings); with a known Idempotency-Key and the same spec return
+        the existing one (created=False)."""
         h = spec_hash(spec)
         with self._lock:
             if idempotency_key is not None:
@@ -187,9 +194,10 @@ class JobStore:
                         raise IdempotencyConflict(idempotency_key)
                     return old, False
             job_id = uuid.uuid4().hex
-            self._db.execute("INSERT INTO jobs (id, owner, kind, status, spec, spec_hash, idempotency_key, created_at) "
-                             "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
-                             (job_id, owner, kind, json.dumps(spec), h, idempotency_key, now_iso()))
+            self._db.execute("INSERT INTO jobs (id, owner, kind, status, spec, spec_hash, idempotency_key, created_at, "
+                             "warnings) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                             (job_id, owner, kind, json.dumps(spec), h, idempotency_key, now_iso(),
+                              None if warnings is None else json.dumps(json_safe(warnings))))
             return self.get_status(job_id), True
 
     def get_by_idempotency(self, owner: str, key: str) -> JobStatusRecord | None:

@@ -1,4 +1,5 @@
-"""The `histogram` plot: the particles' density against the Gibbs density, with the landscape behind it."""
+"""The `histogram` plot: the particles' density against the theory's density (the stationary law of the dynamics
+that ran: Gibbs for isotropic noise, else `stationary.law`), with the landscape behind it."""
 
 from __future__ import annotations
 
@@ -22,12 +23,27 @@ def _final_histogram(result: dict) -> dict:
     return final
 
 
-def _gibbs_theory(result: dict, n_bins: int) -> np.ndarray | None:
-    """The Gibbs density on the histogram's bins, when the result has it."""
-    theory = (result.get("gibbs") or {}).get("density_theory")
+def _on_bins(theory: list | None, n_bins: int) -> np.ndarray | None:
+    """A theory density as an array on the histogram's bins (None when absent or on other bins)."""
     if theory is None or len(theory) != n_bins:
         return None
     return np.asarray([np.nan if v is None else v for v in theory], dtype=float)
+
+
+def theory_density(result: dict, n_bins: int) -> tuple[np.ndarray, str, str] | None:
+    """(density on the bins, legend label, law name) of the law the dynamics that ran has: `stationary` when its
+    law is not Gibbs (data noise), else Gibbs; None when the result has neither on these bins."""
+    stationary = result.get("stationary") or {}
+    law = stationary.get("law")
+    if law and law != "gibbs":
+        density = _on_bins(stationary.get("density_theory"), n_bins)
+        return None if density is None else (density, f"stationary law: {law}", law)
+    density = _on_bins((result.get("gibbs") or {}).get("density_theory"), n_bins)
+    if density is None:
+        return None
+    beta = (result.get("gibbs") or {}).get("beta_theory")
+    label = f"Gibbs exp(-βL)/Z, β={beta:.3g}" if isinstance(beta, (int, float)) else "Gibbs density"
+    return density, label, "Gibbs"
 
 
 def draw_histogram_1d(fig: Figure, result: dict) -> None:
@@ -47,11 +63,12 @@ def draw_histogram_1d(fig: Figure, result: dict) -> None:
         ta = hists["time_average"]
         ax.stairs(np.asarray(ta["density"], dtype=float), np.asarray(ta["edges"][0], dtype=float),
                   color="tab:green", linewidth=1.2, label="time average")
-    theory = _gibbs_theory(result, len(edges) - 1)
+    theory = theory_density(result, len(edges) - 1)
+    law = None
     if theory is not None:
-        beta = (result.get("gibbs") or {}).get("beta_theory")
-        label = f"Gibbs exp(-βL)/Z, β={beta:.3g}" if isinstance(beta, (int, float)) else "Gibbs density"
-        ax.stairs(theory, edges, color="black", linewidth=1.4, label=label)
+        density, label, name = theory
+        ax.stairs(density, edges, color="black", linewidth=1.4, label=label)
+        law = "the Gibbs law" if name == "Gibbs" else f"the stationary law ({name})"
     ax.set_xlabel("w")
     ax.set_ylabel("density (1/w)")
     ax.set_xlim(edges[0], edges[-1])
@@ -65,7 +82,8 @@ def draw_histogram_1d(fig: Figure, result: dict) -> None:
         twin.tick_params(axis="y", colors="tab:red")
     mark_critical_points_1d(ax, result)
     legend_beside(fig, ax, *([twin] if twin is not None else []))
-    ax.set_title("Density on the grid vs the Gibbs law" if density_run else "Particle density vs the Gibbs law")
+    what = "Density on the grid" if density_run else "Particle density"
+    ax.set_title(f"{what} vs {law}" if law else f"{what} (no stationary law to compare with)")
 
 
 def _image(ax, values: np.ndarray, e1: np.ndarray, e2: np.ndarray, **kw):
@@ -87,10 +105,10 @@ def draw_histogram_2d(fig: Figure, result: dict) -> None:
     c1, c2 = 0.5 * (e1[:-1] + e1[1:]), 0.5 * (e2[:-1] + e2[1:])
     x1, x2 = np.linspace(e1[0], e1[-1], 120), np.linspace(e2[0], e2[-1], 120)
     if not draw_contours(ax, result, rebuild_landscape(result), x1, x2):
-        theory = _gibbs_theory(result, shape[0] * shape[1])
-        if theory is not None and np.nanmax(theory) > 0:
-            ax.contour(c1, c2, theory.reshape(shape).T, colors="white", linewidths=0.7, levels=6)
-            ax.set_title("Particle density; white: Gibbs density contours")
+        theory = theory_density(result, shape[0] * shape[1])
+        if theory is not None and np.nanmax(theory[0]) > 0:
+            ax.contour(c1, c2, theory[0].reshape(shape).T, colors="white", linewidths=0.7, levels=6)
+            ax.set_title(f"Particle density; white: {theory[1]} density contours")
     mark_critical_points_2d(ax, result)
     ax.set_xlabel("w1")
     ax.set_ylabel("w2")

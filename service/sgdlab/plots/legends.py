@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
@@ -17,5 +19,12 @@ def legend_beside(fig: Figure, *axes: Axes, fontsize: float = 7, max_columns: in
                 labels.append(lab)
     if not handles:
         return None
-    return fig.legend(handles, labels, loc="outside lower center", ncols=min(max_columns, len(handles)),
-                      fontsize=fontsize, frameon=False)
+    # long labels (a theory's reason for being unavailable) get one column and are wrapped, so none is clipped
+    columns = 1 if max(len(lab) for lab in labels) > WIDE_LABEL else min(max_columns, len(handles))
+    width = WRAP_ONE_COLUMN if columns == 1 else WIDE_LABEL
+    labels = [textwrap.fill(lab, width) for lab in labels]
+    return fig.legend(handles, labels, loc="outside lower center", ncols=columns, fontsize=fontsize, frameon=False)
+
+
+WIDE_LABEL = 48        # characters: above this a legend goes to one column
+WRAP_ONE_COLUMN = 95   # characters per line of a one-column legend (fits the default figure width at fontsize 7)

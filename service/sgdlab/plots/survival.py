@@ -38,10 +38,14 @@ def draw_survival(fig: Figure, result: dict) -> None:
         ax.text(0.5, 0.5, "no exit events: no exponential fit", transform=ax.transAxes, ha="center",
                 color="0.3", fontsize=10)
     x_max = 1.05 * max(float(steps.max()) if steps.size else 1.0, 1.0)
-    for key, label, colour in (("kramers_steps", "Kramers", "tab:orange"), ("exact_steps", "exact", "tab:green")):
+    scales = [("kramers_steps", "Kramers", "tab:orange"), ("exact_steps", "exact", "tab:green")]
+    if exit_times.get("method") == "splitting":     # the rare-event estimate, beside the theory's time scales
+        scales.insert(0, ("mean_steps", "splitting mean", "tab:purple"))
+    for key, label, colour in scales:
         value = num(exit_times.get(key))
         if value is None or value <= 0:   # named with the reason it is missing, so its absence is not a mystery
             reason = exit_times.get(key.replace("_steps", "_reason")) or "no reason given in the result"
+            reason = reason.removeprefix("unavailable: ")
             ax.plot([], [], color=colour, linestyle=":", label=f"{label}: unavailable ({reason})")
             continue
         if value <= 3 * x_max:  # on the scale of the run: a vertical line
@@ -54,5 +58,5 @@ def draw_survival(fig: Figure, result: dict) -> None:
     ax.set_xlim(left=0)
     escaped, total = exit_times.get("escaped"), exit_times.get("particles")
     ax.set_title(f"Exit from basin {exit_times.get('from')} to {exit_times.get('to')}: "
-                 f"{escaped} of {total} escaped")
+                 f"{escaped} of {total} escaped" + (" directly" if exit_times.get("method") == "splitting" else ""))
     legend_beside(fig, ax, max_columns=2)

@@ -37,7 +37,7 @@ def status_document(rec: JobStatusRecord) -> dict:
     return {"id": rec.id, "kind": rec.kind, "status": rec.status, "progress": float(rec.progress),
             "created_at": rec.created_at, "started_at": rec.started_at, "finished_at": rec.finished_at,
             "error": rec.error, "links": {"self": base, "result": base + "/result", "events": base + "/events"},
-            "summary": spec_summary(rec.kind, rec.spec)}
+            "summary": spec_summary(rec.kind, rec.spec), "warnings": rec.warnings}
 
 
 @router.post("", status_code=202, response_model=JobStatus,
@@ -49,7 +49,7 @@ async def submit_job(body: AnyJobRequest, request: Request, response: Response, 
     limits = st.settings.limits
     spec = normalised_spec(body)
     replay = await asyncio.to_thread(_admit, st, owner, spec, idempotency_key)
-    warnings: list[dict] = []
+    warnings: list[dict] = []      # stored with the job: GET answers them too
     if replay is None:
         try:    # the landscape's symbolic work (and cheap analyses) in a request-pool process
             warnings = await run_heavy(validate_job, body, limits, timeout=submission_seconds(limits),
@@ -58,7 +58,7 @@ async def submit_job(body: AnyJobRequest, request: Request, response: Response, 
             landscape = body.base.landscape if body.kind == "sweep" else body.landscape
             raise LimitExceeded(formula_field(landscape), "symbolic_seconds", limits.symbolic_seconds) \
                 from None
-        rec, created = await asyncio.to_thread(st.store.create, owner, body.kind, spec, idempotency_key)
+        rec, created = await asyncio.to_thread(st.store.create, owner, body.kind, spec, idempotency_key, warnings)
     else:
         rec, created = replay, False
     response.headers["Location"] = f"/v1/jobs/{rec.id}"
@@ -66,7 +66,7 @@ async def submit_job(body: AnyJobRequest, request: Request, response: Response, 
         st.dispatcher.notify()
     else:
         response.status_code = 200
-    return {**status_document(rec), "warnings": warnings}
+    return status_document(rec)
 
 
 def _admit(st, owner: str, spec: dict, idempotency_key: str | None) -> JobStatusRecord | None:

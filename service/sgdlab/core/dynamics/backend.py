@@ -14,11 +14,15 @@ from ..errors import SpecError
 from ..landscapes.base import FiniteSumLandscape, Landscape
 from .compiled.availability import numba_status
 
-#: `auto` compiles from this much work on (particle-steps x data rows read per step). Catalog kernels are
-#: warmed at worker start and cached on disk (ready in milliseconds; they save ~6 ns a particle-step). A new
-#: formula costs about 1.5 s to compile once and saves ~200 ns a particle-step (NumPy evaluates the lambdified
-#: gradient with a temporary per operation): paid back near 1e7. A finite sum saves ~25 ns per row and step.
-AUTO_MIN_WORK = {"builtin": 1e7, "expression": 1e7, "finite_sum": 5e7}
+#: `auto` compiles from this much work on (particle-steps x data rows read per step): where NumPy would take
+#: several (AMORTISE) times the compile time, so compiling pays even when the machine is busy. Catalog kernels
+#: are warmed at worker start and cached on disk (ready in milliseconds). Measured by
+#: bench/bench_compile_amortise.py (empty kernel cache, one core): a new formula compiles in ~0.9 s and NumPy
+#: takes ~30 ns a particle-step (4 x 0.9 s / 30 ns = 1.2e8); a new finite sum compiles in ~1.4 s and NumPy takes
+#: ~17 ns a row and step (4 x 1.4 s / 17 ns = 3.3e8). A finite sum of 4 rows at 6e7 rows (1.0 s on NumPy) stays
+#: on NumPy.
+AMORTISE = 4.0
+AUTO_MIN_WORK = {"builtin": 1e7, "expression": 1e8, "finite_sum": 3e8}
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ def choose_backend(spec: JobRequest, landscape: Landscape) -> BackendChoice:
     threshold = AUTO_MIN_WORK[kind]
     if work < threshold:
         return BackendChoice("numpy", f"auto: {work:.3g} particle-step rows is below {threshold:.0e} for a "
-                                      f"{kind} landscape, where compiling does not pay")
+                                      f"{kind} landscape: NumPy would not take {AMORTISE:g}x the compile time")
     if not available:
         return BackendChoice("numpy", f"auto: {numba_note}; ran on numpy")
     return BackendChoice("compiled", f"auto: {work:.3g} particle-step rows, at least {threshold:.0e} for a "

@@ -181,13 +181,22 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
     warnings += va.not_mixed_warning(_relaxation(plan, land, model), spec.steps)
     out["validity"] = va.validity_block(merged["diverged"], merged["particles"], warnings)
     ps = merged["particle_steps"]
-    secs = seconds if seconds is not None else merged["worker_seconds"]
+    run_seconds = merged.get("run_seconds") if "splitting" not in merged else None
+    if run_seconds is not None:      # the shards' own span: what waited in a queue does not count
+        secs, seconds_measure = run_seconds, "shards"
+    elif seconds is not None:
+        secs, seconds_measure = seconds, "dispatch"
+    else:
+        secs, seconds_measure = merged["worker_seconds"], "worker"
     compile_s = merged.get("compile_seconds", 0.0)
-    stepping = secs - compile_s if seconds is not None else secs   # worker seconds exclude compiling already
+    stepping = secs - compile_s if seconds_measure != "worker" else secs   # worker seconds exclude compiling
+    worker_s = merged["worker_seconds"]
     backend = plan.backend
-    out["performance"] = {"particle_steps": ps, "seconds": secs,
+    out["performance"] = {"particle_steps": ps, "seconds": secs, "seconds_measure": seconds_measure,
                           "particle_steps_per_second": ps / stepping if stepping > 0 else None,
-                          "shards": len(plan.shards), "worker_seconds": merged["worker_seconds"],
+                          "particle_steps_per_worker_second": (ps / worker_s if worker_s > 0
+                                                               and "splitting" not in merged else None),
+                          "shards": len(plan.shards), "worker_seconds": worker_s,
                           "backend": backend.name if backend else "numpy",
                           "backend_reason": backend.reason if backend else "",
                           "compile_seconds": compile_s}

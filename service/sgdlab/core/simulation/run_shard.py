@@ -66,6 +66,7 @@ def run_shard(plan: SimulationPlan, shard: int, hooks: ShardHooks | None = None)
     total = max(count * steps, 1)
     compiled = plan.backend is not None and plan.backend.name == "compiled"
     compile_seconds = 0.0
+    began = time.time()      # wall clock (comparable across workers): the job's own run time spans the shards
     if compiled:
         from ..dynamics.compiled.stepper import CompiledStepper
         stepper = CompiledStepper(land, spec.dynamics, observers, lr_array)
@@ -110,4 +111,4 @@ def run_shard(plan: SimulationPlan, shard: int, hooks: ShardHooks | None = None)
             hooks.progress(shard, (b0 + n) * steps / total)
     return {"shard": shard, "states": {k: o.state() for k, o in observers.items()}, "diverged": diverged,
             "particles": count, "particle_steps": count * steps, "seconds": time.perf_counter() - started,
-            "compile_seconds": compile_seconds}
+            "compile_seconds": compile_seconds, "began": began, "ended": time.time()}

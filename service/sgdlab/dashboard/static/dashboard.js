@@ -251,7 +251,7 @@ function jobRow(job) {
     }),
     el("td", {className: "status-cell"}, statusBadge(job.status)),
     el("td", {className: "progress-cell"}, progressBar(job.progress)),
-    el("td", {textContent: (job.created_at || "").replace("T", " ").slice(0, 19)}));
+    el("td", {className: "col-created", textContent: (job.created_at || "").replace("T", " ").slice(0, 19)}));
   if (!isFinished(job.status) && !watching.has(job.id)) {
     watching.set(job.id, SgdlabApi.watchJob(job.id,
       (ev) => updateRow(job.id, ev.status || "running", ev.progress),
@@ -352,34 +352,97 @@ function timeScale(x, key) {
   return ["unavailable", x[key + "_reason"] || "the result gives no reason"];
 }
 
+// the β of the theory that applies: gibbs.beta_theory (for data noise 1/T at the deepest minimum, with its note),
+// else the top-level 2B/lr
+function betaTheoryRow(result) {
+  const g = result.gibbs || {};
+  const [, about] = gibbsNotes(g);
+  if (g.beta_theory !== undefined && g.beta_theory !== null) return ["β theory (Gibbs law)", num(g.beta_theory), about];
+  if ((result.noise || {}).kind === "none") return ["β theory", "none", "gradient descent injects no noise: no stationary law"];
+  return ["β theory = 2B/lr", num(result.beta), null];
+}
+
+// gibbs.note's parts: [why the comparison is at basin level only (no histogram, or above 2-D), what β means]
+function gibbsNotes(g) {
+  const parts = String(g.note || "").split("; ").filter(Boolean);
+  const basin = parts.filter((p) => p.startsWith("basin-level"));
+  const rest = parts.filter((p) => !p.startsWith("basin-level"));
+  return [basin.join("; ") || null, rest.join("; ") || null];
+}
+
+// [term, value, note] rows of the stationary law the dynamics that ran has (issue 9)
+function stationaryRows(s) {
+  if (!s) return [];
+  const rows = [["stationary law", s.law, s.note]];
+  if (s.basin_total_variation !== undefined && s.basin_total_variation !== null) {
+    rows.push([`basin fractions: total variation to ${s.law}`, num(s.basin_total_variation, 3)]);
+  }
+  if (s.law !== "gibbs" && s.kl_divergence !== undefined) {   // for gibbs these are the Gibbs rows above
+    rows.push([`KL(histogram ‖ ${s.law})`, num(s.kl_divergence, 3)],
+              [`total variation to ${s.law}`, num(s.total_variation, 3)],
+              [`χ² p-value against ${s.law}`, num(s.chi2_pvalue, 3)]);
+  }
+  const gc = s.grid_chain;
+  if (gc) rows.push(["grid chain law: KL · TV · χ² p", `${num(gc.kl_divergence, 3)} · ${num(gc.total_variation, 3)} · ${num(gc.chi2_pvalue, 3)}`, gc.note]);
+  return rows;
+}
+
+// [term, value, note] rows of the exit-time block: direct, or splitting with its direct estimate beside it
+function exitRows(x) {
+  const ci = (c) => `[${num((c || [])[0])}, ${num((c || [])[1])}]`;
+  const rows = [];
+  const splitting = x.method === "splitting";
+  rows.push([`exit ${x.from} → ${x.to}: escaped`, `${x.escaped} of ${x.particles}`, splitting ? "direct particles" : null]);
+  const misfit = x.exponential_fit_rejected === true;
+  if (splitting) {
+    rows.push(["exit time method", "splitting", x.note || null],
+              ["mean exit time (steps)", `${num(x.mean_steps)} ${ci(x.ci95)}`, "adaptive multilevel splitting"],
+              ["transition probability", `${num(x.transition_probability, 3)} ± ${num(x.transition_probability_stderr, 2)}`,
+               "an excursion from the neighbourhood boundary reaches the target before returning"],
+              ["splitting cost (particle-steps)", num(x.cost_particle_steps, 3),
+               `${x.replicas} replicas × ${x.repetitions} repetitions, ${x.iterations} iterations`]);
+    const d = x.direct || {};
+    const fit = d.exponential_fit_test ? ` · exponential fit: ${d.exponential_fit_pvalue === null || d.exponential_fit_pvalue === undefined
+      ? d.exponential_fit_test : "p = " + num(d.exponential_fit_pvalue, 3)}` : "";
+    rows.push(["direct estimate (steps)", `${num(d.mean_steps)} ${ci(d.ci95)}`, `${d.escaped} of ${d.particles} escaped${fit}`]);
+  } else {
+    rows.push(["mean exit time (steps)", `${num(x.mean_steps)} ${ci(x.ci95)}`,
+               misfit ? "the survival curve is not exponential: this mean and interval assume it is" : null]);
+  }
+  if ("exponential_fit_pvalue" in x) {
+    const p = x.exponential_fit_pvalue;
+    rows.push(["exponential fit p-value", p === null ? "not tested" : num(p, 3),
+               p === null ? String(x.exponential_fit_test || "").replace(/^not tested: /, "")
+                          : `${misfit ? "rejected" : "not rejected"} · ${x.exponential_fit_test}`]);
+  }
+  for (const [term, key, how] of [["Kramers (steps)", "kramers", "kramers_formula"], ["exact MFPT (steps)", "exact", "exact_method"]]) {
+    const [value, why] = timeScale(x, key);
+    rows.push([term, value, why || x[how] || null]);
+  }
+  return rows;
+}
+
 // [term, value, note] rows of a simulation result
 function simulationNumbers(result) {
-  const g = result.gibbs || {}, x = result.exit_times, perf = result.performance || {};
-  const rows = [["temperature T = lr/(2B)", num(result.temperature)], ["β theory", num(result.beta)]];
+  const g = result.gibbs || {}, x = result.exit_times, perf = result.performance || {}, noise = result.noise;
+  const rows = [["temperature T = lr/(2B)", num(result.temperature)], betaTheoryRow(result)];
+  if (noise) rows.push(["noise", noise.kind, noise.kind === "minibatch" && noise.finite_population_factor !== undefined
+                         ? `finite-population factor ${num(noise.finite_population_factor, 3)}` : null]);
   if (result.gibbs) {
-    if (g.note) rows.push(["Gibbs comparison", "basin level", g.note]);   // why β fitted and KL are missing
-    rows.push(["β fitted", `${num(g.beta_fit)} ± ${num(g.beta_fit_stderr, 2)}`],
-              ["KL(histogram ‖ Gibbs)", num(g.kl_divergence, 3)], ["total variation", num(g.total_variation, 3)],
-              ["χ² p-value", num(g.chi2_pvalue, 3)]);
+    rows.push(["β fitted", `${num(g.beta_fit)} ± ${num(g.beta_fit_stderr, 2)}`, gibbsNotes(g)[0]],
+              ["KL(histogram ‖ Gibbs)", num(g.kl_divergence, 3)], ["total variation to Gibbs", num(g.total_variation, 3)],
+              ["χ² p-value against Gibbs", num(g.chi2_pvalue, 3)]);
   }
-  if (x) {
-    rows.push([`exit ${x.from} → ${x.to}: escaped`, `${x.escaped} of ${x.particles}`]);
-    const misfit = x.exponential_fit_rejected === true;
-    rows.push(["mean exit time (steps)", `${num(x.mean_steps)} [${num((x.ci95 || [])[0])}, ${num((x.ci95 || [])[1])}]`,
-               misfit ? "the survival curve is not exponential: this mean and interval assume it is" : null]);
-    if ("exponential_fit_pvalue" in x) {
-      const p = x.exponential_fit_pvalue;
-      rows.push(["exponential fit p-value", p === null ? "not tested" : num(p, 3),
-                 p === null ? String(x.exponential_fit_test || "").replace(/^not tested: /, "")
-                            : `${misfit ? "rejected" : "not rejected"} · ${x.exponential_fit_test}`]);
-    }
-    for (const [term, key] of [["Kramers (steps)", "kramers"], ["exact MFPT (steps)", "exact"]]) {
-      const [value, why] = timeScale(x, key);
-      rows.push([term, value, why]);
-    }
-  }
+  const s = result.stationary;
+  rows.push(...stationaryRows(s));
+  if (x) rows.push(...exitRows(x));
+  if (perf.backend) rows.push(["backend", perf.backend, perf.backend_reason || null]);
   if (perf.particle_steps_per_second) rows.push(["particle-steps / s", num(perf.particle_steps_per_second, 3)]);
-  if (perf.seconds !== undefined) rows.push(["compute seconds", num(perf.seconds, 3)]);
+  if (perf.particle_steps_per_worker_second) rows.push(["particle-steps / worker-second",
+    num(perf.particle_steps_per_worker_second, 3), `${num(perf.worker_seconds, 3)} worker seconds over ${perf.shards} shards`]);
+  if (perf.seconds !== undefined) rows.push(["run seconds", num(perf.seconds, 3),
+    [perf.seconds_measure === "shards" ? "from the job's first shard to its last: queue waits left out" : perf.seconds_measure,
+     perf.compile_seconds ? `compiling ${num(perf.compile_seconds, 3)}` : null].filter(Boolean).join(" · ") || null]);
   return rows;
 }
 
@@ -390,7 +453,7 @@ function densityNumbers(result) {
   const perf = result.performance || {};
   const finalStep = ((result.histograms || {}).final || {}).step ?? last(result.series_steps);
   return [
-    ["temperature T = lr/(2B)", num(result.temperature)], ["β theory", num(result.beta)],
+    ["temperature T = lr/(2B)", num(result.temperature)], betaTheoryRow(result),
     ["grid", grid.length ? grid.join(" × ") + " points" : "–"],
     ["final step", finalStep === null || finalStep === undefined ? "–" : String(finalStep)],
     ["KL(ρ₀ ‖ ρ∞) at the start", num(kl[0], 3)],
@@ -440,6 +503,35 @@ function showPoints(result) {
     el("td", {}, el("a", {href: p.result, textContent: "JSON"})))));
 }
 
+// the basins' theory column: the stationary law's fractions when it gives them, else Gibbs; and which law it is
+function basinTheory(result) {
+  const s = result.stationary || {}, g = result.gibbs || {};
+  if (s.basin_fractions_theory) return [s.basin_fractions_theory, `theory (${s.law})`];
+  if (g.basin_fractions_theory) return [g.basin_fractions_theory, "theory (Gibbs)"];
+  return [[], "theory"];
+}
+
+const matrixText = (m, digits) => (m ? m.map((row) => row.map((v) => num(v, digits || 3)).join(" ")).join("; ") : "–");
+
+// one row per minimum: its noise temperature and alignment with the Hessian, and its local law theory vs measured
+function showMinimaTable(result) {
+  const noiseMinima = ((result.noise || {}).minima) || [], laws = result.local_laws || [];
+  const noisy = (result.noise || {}).kind !== "none";      // gradient descent: no temperature, no local law
+  const indices = noisy ? [...new Set([...noiseMinima.map((m) => m.index), ...laws.map((l) => l.index)])].sort((a, b) => a - b) : [];
+  $("#minima-table").hidden = !indices.length;
+  $("#minima-table tbody").replaceChildren(...indices.map((i) => {
+    const n = noiseMinima.find((m) => m.index === i) || {}, l = laws.find((m) => m.index === i) || {};
+    const align = n.hessian_alignment || {};
+    const measured = l.covariance_measured ? `${matrixText(l.covariance_measured)} ± ${matrixText(l.stderr, 2)}` : "–";
+    return el("tr", {},
+      el("td", {textContent: i}), el("td", {textContent: num(n.temperature_scalar, 3)}),
+      el("td", {textContent: `${num(align.trace_ratio, 3)} · ${num(align.cosine, 3)}`}),
+      el("td", {textContent: l.covariance_theory ? matrixText(l.covariance_theory) : (l.note || "–")}),
+      el("td", {textContent: measured}), el("td", {textContent: num(l.max_abs_z, 3)}),
+      el("td", {textContent: l.particles ?? "–"}));
+  }));
+}
+
 function showNumbers(result) {
   const dl = $("#key-numbers");
   if (result.kind === "sweep") showPoints(result);
@@ -447,25 +539,26 @@ function showNumbers(result) {
     : result.kind === "density_evolution" ? densityNumbers(result) : simulationNumbers(result);
   dl.replaceChildren();
   for (const [term, value, note] of rows) addNumber(dl, term, value, note);
-  const g = result.gibbs || {};
   const final = (result.basins || {}).final || [];
   const minima = (result.landscape || {}).minima || [];
-  const theory = g.basin_fractions_theory || [];
+  const [theory, label] = basinTheory(result);
+  $("#basin-theory-label").textContent = label;
   $("#basin-table").hidden = !final.length;
   $("#basin-table tbody").replaceChildren(...final.map((b) => el("tr", {},
     el("td", {textContent: b.basin}),
     el("td", {textContent: ((minima[b.basin] || {}).location || []).map((v) => num(v, 3)).join(", ")}),
     el("td", {textContent: `${num(b.fraction)} ± ${num(b.stderr, 2)}`}),
     el("td", {textContent: num(theory[b.basin])}))));
+  if (result.kind !== "density_evolution") showMinimaTable(result);
   $("#numbers-card").hidden = false;
 }
 
 // ---- validity warnings (issue 9): each warning listed, and repeated next to the numbers it qualifies --------
 const WARNING_QUALIFIES = {
-  diverged: ["exit ", "mean exit time"], unstable_lr: ["temperature", "Kramers"], large_lr: ["Kramers", "β theory"],
-  schedule: ["temperature"], low_barrier: ["Kramers"],
-  state_dependent_noise: ["temperature", "β theory", "KL(histogram"],
-  not_mixed: ["β fitted", "KL(histogram"], no_minimum: ["temperature"],
+  diverged: ["exit ", "mean exit time"], unstable_lr: ["temperature", "Kramers"], large_lr: ["Kramers", "β theory", "stationary law"],
+  schedule: ["temperature", "β theory", "Kramers"], low_barrier: ["Kramers"],
+  state_dependent_noise: ["temperature", "β theory"],
+  not_mixed: ["β fitted", "KL(histogram", "stationary law"], no_minimum: ["temperature"],
 };
 
 function showValidity(result) {
