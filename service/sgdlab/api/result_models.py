@@ -351,9 +351,12 @@ class Theory(Block):
     """POST /v1/landscapes/analyze with a temperature (or lr and batch_size)."""
 
     temperature: float
-    beta: float
+    beta: Optional[float] = Field(..., description="1/temperature; null at temperature 0 (see beta_reason)")
+    beta_reason: Optional[str] = Field(None, description="why beta is null (with `dynamics`)")
     lr: Optional[float] = None
-    basin_fractions: Numbers = Field(..., description="Gibbs basin fractions")
+    basin_fractions: Optional[Numbers] = Field(..., description="stationary (Gibbs, zero-flux) basin fractions; "
+                                               "null where the theory has none (see basin_fractions_reason)")
+    basin_fractions_reason: Optional[str] = Field(None, description="why basin_fractions is null (with `dynamics`)")
     quadrature_error: Optional[QuadratureError] = None
     exit_times: list[TheoryExitTime]
 

@@ -81,8 +81,14 @@ def dynamics_theory(landscape: Landscape, model: NoiseModel, dynamics: Any, rang
         temperature = model.scale
     theory["temperature"] = temperature
     theory["beta"] = 1.0 / temperature if temperature > 0 else None
-    basin = None
-    if model.kind == "isotropic" and analysis.minima:
+    if theory["beta"] is None:
+        theory["beta_reason"] = ("no noise: gradient descent is deterministic, the temperature is 0"
+                                 if model.kind == "none" else "the noise vanishes at the deepest minimum: "
+                                 "the temperature there is 0")
+    basin, why = None, None
+    if not analysis.minima:
+        law, why = None, "the analysis found no minimum on the box"
+    elif model.kind == "isotropic":
         basin = gibbs_basin_fractions(landscape, analysis, 1.0 / temperature, range)
         law = "gibbs"
     elif model.state_dependent:
@@ -90,10 +96,14 @@ def dynamics_theory(landscape: Landscape, model: NoiseModel, dynamics: Any, rang
         basin, law = st["basin_fractions_theory"], st["law"]
         if st.get("note"):
             theory["stationary_note"] = st["note"]
+            why = st["note"]
     else:
-        law = None
+        law, why = None, ("no noise: gradient descent has no stationary law, each particle goes to the minimum "
+                          "of the basin it starts in (its basin fractions are those of the initial law)")
     theory["stationary_law"] = law
     theory["basin_fractions"] = basin
+    if basin is None:
+        theory["basin_fractions_reason"] = why or "no stationary law is computed for this noise"
     exits = []
     for b in analysis.barriers:
         th = exit_theory(landscape, analysis, model, b.from_, b.to, range=range)

@@ -66,10 +66,16 @@ def stationary_block(landscape: Landscape, analysis: Any, model: NoiseModel, edg
             _basin_tv(out, basin_fractions_empirical)
             return out
     if landscape.dim > 1:
-        return _empty("local_gaussian", "state-dependent noise above 1-D"
-                      + (" (the grid chain on these bins is beyond its budget)" if landscape.dim == 2 else "")
-                      + ": only the Gaussian law at each minimum is given (local_laws); no density or basin "
-                      "fractions are claimed")
+        if landscape.dim == 2 and edges is None:
+            why = (" (no histogram bins here: a job's result gives the grid chain's invariant law on its "
+                   "histogram's bins, law grid_chain, when within budget)")
+        elif landscape.dim == 2:
+            why = (" (the grid chain on these bins is beyond its budget: a coarser `observe.histogram` (fewer bins, "
+                   "a smaller box) or a density_evolution job gives the chain's own law)")
+        else:
+            why = " (no grid method above 2-D)"
+        return _empty("local_gaussian", "state-dependent noise above 1-D" + why + ": only the Gaussian law at "
+                      "each minimum is given (local_laws); no density or basin fractions are claimed")
     (lo, hi), = resolve_range(landscape, range)
     if edges is not None:
         lo, hi = min(lo, float(edges[0][0])), max(hi, float(edges[0][-1]))
