@@ -293,6 +293,9 @@ class LocalLaw(Block):
     covariance_theory: Optional[list[list[float]]] = None
     covariance_measured: Optional[list[list[Optional[float]]]] = None
     stderr: Optional[list[list[Optional[float]]]] = None
+    covariance_independent_steps: Optional[list[list[float]]] = Field(
+        None, description="epoch-wise shuffles only: the Markov-kernel (independent-step) covariance, which does "
+                          "not apply; covariance_theory is then the epoch-shuffle covariance")
 
 
 class DivergedCount(Block):

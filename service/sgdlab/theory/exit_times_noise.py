@@ -20,7 +20,7 @@ from ..limits import DEFAULT_LIMITS
 from . import exit_times as et
 from .grids import resolve_range
 from .landscape_analysis import LandscapeAnalysis
-from .noise import NoiseModel
+from .noise import NoiseModel, correlated_note
 from .state_dependent import VanishingNoise, kramers_1d, mfpt_1d, noise_profile_1d
 
 
@@ -41,6 +41,21 @@ def saddle_temperature(landscape: Landscape, model: NoiseModel, saddle) -> float
 
 
 def exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseModel, from_: int, to: int,
+                radius: float | None = None, range: Sequence[Sequence[float]] | None = None,
+                exact: bool = True) -> dict[str, Any]:
+    """{"kramers_steps", "exact_steps", "kramers_formula", "exact_method"} for an exit from minimum `from_`
+    into the ball of `radius` around minimum `to`, with the noise of `model` (times in steps of lr); the
+    formula names say which assumption they make that the dynamics do not satisfy."""
+    out = _exit_theory(landscape, analysis, model, from_, to, radius, range, exact)
+    extra = correlated_note(model)
+    if extra:
+        for key in ("kramers_formula", "exact_method"):
+            if out[key] and not out[key].startswith("unavailable"):
+                out[key] += f" ({extra})"
+    return out
+
+
+def _exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseModel, from_: int, to: int,
                 radius: float | None = None, range: Sequence[Sequence[float]] | None = None,
                 exact: bool = True) -> dict[str, Any]:
     """{"kramers_steps", "exact_steps", "kramers_formula", "exact_method"} for an exit from minimum `from_`

@@ -28,13 +28,51 @@ def lyapunov_covariance(hessian: np.ndarray, sigma: np.ndarray, lr: float, batch
     return 0.5 * (s + s.T)
 
 
+def epoch_shuffle_covariance(hessian: np.ndarray, sigma_population: np.ndarray, lr: float, batch_size: int,
+                             n_samples: int, phase: int = 0) -> np.ndarray | None:
+    """Stationary covariance of the linearised chain under epoch-wise shuffles (m = n // B disjoint batches per
+    epoch), `phase` steps after an epoch boundary; None when unstable.
+
+    The batch-mean noises of one epoch are exchangeable with Var = (Sigma/B)(n-B)/(n-1) and covariance
+    -Sigma/(n-1) between two steps (disjoint batches of one permutation), independent across epochs. Over r steps
+    of an epoch the noise adds S_r = sum_j A^j (V - O) A^jT + (sum_j A^j) O (sum_j A^j)^T (times lr^2, A = I - lr H,
+    V the variance, O the covariance), so at epoch boundaries C = A^m C A^mT + S_m, and r steps later
+    A^r C A^rT + S_r. Exact for a quadratic whose per-sample Hessians are equal."""
+    d = len(hessian)
+    a = np.eye(d) - lr * np.asarray(hessian, dtype=float)
+    if np.max(np.abs(np.linalg.eigvals(a))) >= 1.0:
+        return None
+    m = n_samples // batch_size
+    sig = np.asarray(sigma_population, dtype=float)
+    var = lr * lr * sig / batch_size * (n_samples - batch_size) / (n_samples - 1)
+    off = -lr * lr * sig / (n_samples - 1)
+
+    def partial(r: int) -> tuple[np.ndarray, np.ndarray]:
+        acc, power, total = np.zeros((d, d)), np.eye(d), np.zeros((d, d))
+        for _ in range(r):
+            acc += power @ (var - off) @ power.T
+            total += power
+            power = a @ power
+        return acc + total @ off @ total.T, power
+
+    s_m, a_m = partial(m)
+    c = solve_discrete_lyapunov(a_m, s_m)
+    s_r, a_r = partial(int(phase) % m)
+    c = a_r @ c @ a_r.T + s_r
+    return 0.5 * (c + c.T)
+
+
 def _m(a: np.ndarray | None) -> list[list[float]] | None:
     return None if a is None else [[float(x) for x in row] for row in np.atleast_2d(a)]
 
 
-def local_laws(landscape: Landscape, analysis: Any, model: NoiseModel, moments: dict | None) -> list[dict[str, Any]]:
+def local_laws(landscape: Landscape, analysis: Any, model: NoiseModel, moments: dict | None,
+               steps: int | None = None) -> list[dict[str, Any]]:
     """API.md's `local_laws`: per minimum, the Lyapunov covariance, and (with the basin-moment sums of a run) the
-    measured covariance of the particles in its basin with the standard error of each entry, and z-scores."""
+    measured covariance of the particles in its basin with the standard error of each entry, and z-scores.
+
+    With epoch-wise shuffles the theory is the epoch-shuffle covariance after `steps` steps (at an epoch boundary
+    without `steps`), and `covariance_independent_steps` keeps the Markov-kernel (independent-step) value."""
     out = []
     if not analysis.minima or model.kind == "none":
         return out
@@ -43,10 +81,21 @@ def local_laws(landscape: Landscape, analysis: Any, model: NoiseModel, moments: 
     sig = model.covariance(landscape, locs)
     for k, m in enumerate(analysis.minima):
         theory = lyapunov_covariance(hess[k], sig[k], model.lr, model.batch_size)
+        markov = theory
+        if model.correlated and theory is not None:
+            phase = 0 if steps is None else int(steps) % model.epoch_steps
+            theory = epoch_shuffle_covariance(hess[k], sig[k] / model.factor, model.lr, model.batch_size,
+                                              model.n_samples, phase)
         entry: dict[str, Any] = {"index": m.index, "particles": 0, "covariance_theory": _m(theory),
                                  "covariance_measured": None, "stderr": None, "max_abs_z": None}
         if theory is None:
             entry["note"] = "lr * lambda_max >= 2 here: the linearised chain has no stationary covariance"
+        elif model.correlated:
+            entry["covariance_independent_steps"] = _m(markov)
+            entry["note"] = (f"epoch-wise shuffles ({model.epoch_steps} disjoint batches per epoch): the covariance "
+                             f"{'after ' + str(steps) + ' steps (' + str(phase) + ' into an epoch)' if steps is not None else 'at epoch boundaries'} "
+                             "with the steps' negatively correlated noises, exact for a quadratic with equal per-sample "
+                             "Hessians; covariance_independent_steps is the Markov-kernel value, which does not apply")
         if moments is not None:
             n = int(moments["n"][k])
             entry["particles"] = n

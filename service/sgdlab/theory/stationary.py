@@ -21,7 +21,7 @@ import numpy as np
 from ..core.landscapes.base import Landscape
 from .gibbs import goodness_of_fit
 from .grids import resolve_range
-from .noise import NoiseModel
+from .noise import NoiseModel, correlated_note
 from .state_dependent import VanishingNoise, basin_fractions, bin_probabilities, noise_profile_1d
 
 _FIT_KEYS = ("kl_divergence", "total_variation", "chi2_pvalue")
@@ -50,6 +50,16 @@ def stationary_block(landscape: Landscape, analysis: Any, model: NoiseModel, edg
     """The stationary law of `model` on the histogram's bins (1-D/2-D) and per basin, with the goodness of fit."""
     if model.kind == "none":
         return None
+    out = _stationary(landscape, analysis, model, edges, counts, basin_fractions_empirical, gibbs, range)
+    extra = correlated_note(model)
+    if out is not None and extra:
+        out["note"] = (out["note"] + "; " if out.get("note") else "") + extra
+    return out
+
+
+def _stationary(landscape: Landscape, analysis: Any, model: NoiseModel, edges: list | None, counts: np.ndarray | None,
+                basin_fractions_empirical: Sequence[float] | None, gibbs: dict | None,
+                range: Sequence[Sequence[float]] | None) -> dict[str, Any] | None:
     if not model.state_dependent:
         if gibbs is None:
             return None

@@ -11,6 +11,10 @@ Each warning is {"code", "message", "value", "threshold"} (API.md `validity.warn
   lr Sigma/(2B), not the top-level lr/(2B); when Sigma varies with w (or is anisotropic) the Gibbs law is not the
   stationary law (value: the largest relative change of Sigma over the box, 0 for constant noise);
 - `no_minimum`: the analysis found no minimum on the box: basins, exit times and local laws are empty;
+- `correlated_noise`: minibatch_sgd with epoch-wise shuffles (replacement false, at least 2 batches per epoch): the
+  noises of one epoch's steps are negatively correlated, so the Markov-kernel theory (stationary, gibbs, exit times,
+  not_mixed) does not hold; local_laws uses the epoch-shuffle covariance (value: the independent-step variance over
+  the epoch-shuffle variance at the deepest minimum);
 - `not_mixed`: the run is shorter than the slowest relaxation time (value, in steps): the histogram is not yet
   the stationary law, and a mismatch with Gibbs or `stationary` says nothing about the theory.
 """
@@ -118,6 +122,8 @@ def noise_warnings(model: NoiseModel, noise: dict | None, landscape: Landscape, 
                            + (f"Its temperature at the deepest minimum is {t_deep:.4g}, not lr/(2B) = "
                               f"{model.scale:.4g} (the top-level temperature and beta keep lr/(2B)); `gibbs` uses "
                               f"{t_deep:.4g}" if t_deep is not None else ""), variation))
+    if model.correlated:
+        out.append(_correlated_warning(model, landscape, analysis))
     ratios = [(b.height / temps[b.from_], b) for b in analysis.barriers if temps.get(b.from_, 0) > 0]
     if ratios:
         r, b = min(ratios, key=lambda x: x[0])
@@ -126,6 +132,29 @@ def noise_warnings(model: NoiseModel, noise: dict | None, landscape: Landscape, 
                                "no separation of time scales, Kramers' formula does not apply and basin fractions "
                                "depend on the box", r, LOW_BARRIER))
     return out
+
+
+def _correlated_warning(model: NoiseModel, landscape: Landscape, analysis: LandscapeAnalysis) -> dict:
+    """correlated_noise: the independent-step and epoch-shuffle variances at the deepest minimum."""
+    from .local_laws import epoch_shuffle_covariance, lyapunov_covariance
+    ratio, numbers = None, ""
+    if analysis.minima:
+        m = min(analysis.minima, key=lambda x: x.loss)
+        loc = np.asarray(m.location, dtype=float).reshape(1, -1)
+        h, sig = landscape.hessian(loc)[0], model.covariance(landscape, loc)[0]
+        markov = lyapunov_covariance(h, sig, model.lr, model.batch_size)
+        epoch = epoch_shuffle_covariance(h, sig / model.factor, model.lr, model.batch_size, model.n_samples)
+        if markov is not None and epoch is not None and np.trace(epoch) > 0:
+            ratio = float(np.trace(markov) / np.trace(epoch))
+            numbers = (f" At minimum {m.index} the variance (trace) with independent steps would be "
+                       f"{np.trace(markov):.4g}, with epoch-wise shuffles it is {np.trace(epoch):.4g} at epoch "
+                       f"boundaries ({ratio:.3g}x smaller).")
+    return warning("correlated_noise", f"minibatch_sgd without replacement shuffles the {model.n_samples} rows into "
+                   f"{model.epoch_steps} disjoint batches per epoch: the noises of one epoch's steps sum to about "
+                   "zero and are negatively correlated, so the Markov-kernel theory (stationary, gibbs, exit times, "
+                   "not_mixed), which assumes independent steps, does not hold; Sigma keeps the per-step factor "
+                   f"(n-B)/(n-1) = {model.factor:.4g}. local_laws gives the epoch-shuffle covariance (exact for a "
+                   "quadratic with equal per-sample Hessians)." + numbers, ratio)
 
 
 def validity_block(diverged: int, particles: int, warnings: Sequence[dict]) -> dict[str, Any]:

@@ -123,7 +123,7 @@ def _relaxation(plan: SimulationPlan, land, model) -> float | None:
 def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, seconds: float | None = None) -> dict:
     """The result document of a finished simulation job."""
     from ...theory.local_laws import local_laws
-    from ...theory.noise import noise_block, noise_model
+    from ...theory.noise import correlated_note, noise_block, noise_model
     from ...theory.stationary import stationary_block
     from ...theory import validity as va
 
@@ -152,8 +152,9 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
     gibbs_beta, gibbs_note = _theory_gibbs_beta(model, noise, plan.analysis, beta)
     if spec.observe.gibbs and gibbs_beta is not None:
         out["gibbs"] = _gibbs_block(plan, land, out, states, observers, gibbs_beta)
-        if gibbs_note:
-            out["gibbs"]["note"] = (out["gibbs"]["note"] + "; " if out["gibbs"].get("note") else "") + gibbs_note
+        for extra in (gibbs_note, correlated_note(model)):
+            if extra:
+                out["gibbs"]["note"] = (out["gibbs"]["note"] + "; " if out["gibbs"].get("note") else "") + extra
     fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])] or None
     if land.dim <= 2 and "histograms" in states:
         edges, counts = observers["histograms"].binning.edges, states["histograms"]["final"]
@@ -164,7 +165,7 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
     if stationary is not None:
         out["stationary"] = stationary
     out["local_laws"] = local_laws(land, plan.analysis, model,
-                                   moments_of(states["basins"]) if "basins" in states else None)
+                                   moments_of(states["basins"]) if "basins" in states else None, spec.steps)
     if "exit_times" in states:
         out["exit_times"] = _exit_block(plan, land, model, states)
         out["exit_times"]["method"] = "direct"
