@@ -104,3 +104,25 @@ def test_minibatch_exit_time_matches_the_exact_mfpt_with_the_data_noise():
     ls = JobRequest.model_validate(spec).landscape
     old = exact_mfpt_steps(landscape_of(ls), analysis_of(ls), 1, 0, 0.05, 0.1, e["radius"])
     assert old < 0.5 * lo
+
+
+def test_minibatch_exit_times_name_the_gaussian_approximation_and_warn_with_the_kurtosis():
+    """FS1 (4 rows): the exit theory is the diffusion approximation of a 4-valued noise; say so, with its kurtosis."""
+    from sgdlab.theory.landscape_theory import landscape_theory
+    land = FiniteSumFormulaLandscape("0.25*(w**2-1)**2 + a*(w + 0.4*w**2) + b*w", ["w"],
+                                     {"a": [1, -1, 1, -1], "b": [0.3, 0.3, -0.3, -0.3]})
+    dyn = DynamicsSpec.model_validate({"method": "minibatch_sgd", "lr": 0.05, "batch_size": 1})
+    analysis = analyze_landscape(land)
+    th = landscape_theory(land, None, None, None, analysis, None, noise_model(dyn, land, 0.05), dyn)["theory"]
+    assert th["exit_times"]
+    for e in th["exit_times"]:
+        assert "Gaussian (diffusion) approximation" in e["exact_method"]
+        assert "Gaussian (diffusion) approximation" in e["kramers_formula"]
+    w = {x["code"]: x for x in th["validity"]}["non_gaussian_noise"]
+    assert w["value"] == 1 and "splitting" in w["message"]
+    # deviations +-A +-0.3 with A = 1 + 0.8 w at the deepest minimum: E z^4 / (E z^2)^2 - 3
+    deep = min(analysis.minima, key=lambda m: m.loss)
+    amp = 1 + 0.8 * float(deep.location[0])
+    z = np.array([amp + 0.3, amp - 0.3, -amp + 0.3, -amp - 0.3])
+    kurt = np.mean(z ** 4) / np.mean(z ** 2) ** 2 - 3
+    assert f"excess kurtosis {kurt:.3g}" in w["message"] and kurt < -1

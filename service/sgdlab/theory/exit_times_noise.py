@@ -47,12 +47,15 @@ def exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseM
     into the ball of `radius` around minimum `to`, with the noise of `model` (times in steps of lr); the
     formula names say which assumption they make that the dynamics do not satisfy."""
     out = _exit_theory(landscape, analysis, model, from_, to, radius, range, exact)
-    extra = correlated_note(model)
-    if extra:
-        for key in ("kramers_formula", "exact_method"):
-            if out[key] and not out[key].startswith("unavailable"):
-                out[key] += f" ({extra})"
+    notes = [n for n in (GAUSSIAN_NOTE if model.kind == "minibatch" else None, correlated_note(model)) if n]
+    for key in ("kramers_formula", "exact_method"):
+        if notes and out[key] and not out[key].startswith("unavailable"):
+            out[key] += "".join(f" ({n})" for n in notes)
     return out
+
+
+GAUSSIAN_NOTE = ("Gaussian (diffusion) approximation of the minibatch noise: the batch gradient's noise is replaced "
+                 "by a Gaussian of the same covariance; see validity non_gaussian_noise")
 
 
 def _exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseModel, from_: int, to: int,

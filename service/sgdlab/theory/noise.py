@@ -83,6 +83,19 @@ def per_sample_moments(landscape: FiniteSumLandscape, w: np.ndarray) -> tuple[np
     return mean, cov
 
 
+def per_sample_excess_kurtosis(landscape: FiniteSumLandscape, w: np.ndarray) -> float | None:
+    """Excess kurtosis E[z^4]/E[z^2]^2 - 3 of the per-sample gradient deviations z along Sigma's top eigenvector at
+    the point w (0 for Gaussian noise); None where the noise vanishes."""
+    rows = landscape.n_samples
+    x = np.asarray(w, dtype=float).reshape(1, -1)
+    g = landscape.sample_grad(x, np.arange(rows)[None, :])[0]          # (rows, d)
+    g = g - g.mean(axis=0)
+    vals, vecs = np.linalg.eigh(g.T @ g / rows)
+    z = g @ vecs[:, -1]
+    m2 = float(np.mean(z ** 2))
+    return float(np.mean(z ** 4)) / m2 ** 2 - 3.0 if m2 > 0 else None
+
+
 def gradient_covariance(landscape: Landscape, w: np.ndarray) -> np.ndarray:
     """Per-sample gradient covariance Sigma(w) of a finite sum (population normalisation): (n, d) -> (n, d, d)."""
     if not isinstance(landscape, FiniteSumLandscape):
