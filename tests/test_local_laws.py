@@ -108,3 +108,51 @@ def test_epoch_shuffles_local_law_matches_the_simulation_and_warns(steps):
     codes = {w["code"]: w for w in r["validity"]["warnings"]}
     assert codes["correlated_noise"]["value"] == pytest.approx(0.02998 / 0.0027446, rel=1e-3)
     assert "does not hold" in r["stationary"]["note"]
+
+
+def test_batch_hessian_noise_closed_form_in_1d_and_the_simulation():
+    """Per-sample curvatures h_i = x_i differ: the chain is w' = (1 - lr h_b) w + lr x_b c_b exactly, so
+    S = (lr^2/B) Sigma / (1 - (1 - lr h)^2 - lr^2 Var(h)/B) (0.695 here), not the Lyapunov 0.547."""
+    from sgdlab.theory.local_laws import multiplicative_covariance
+    x, c, lr = [0.2, 1.8, 0.2, 1.8], [1.0, 1.0, -1.0, -1.0], 0.5
+    sigma = np.mean((np.array(x) * np.array(c)) ** 2)                     # 1.64: g_i(0) = -x_i c_i, mean 0
+    closed = lr ** 2 * sigma / (1 - (1 - lr) ** 2 - lr ** 2 * np.var(x))
+    dev = (np.array(x) - 1.0).reshape(-1, 1, 1)
+    assert multiplicative_covariance(np.array([[1.0]]), dev, np.array([[sigma]]), lr, 1)[0, 0] == pytest.approx(
+        closed, rel=1e-12)
+    spec = {"landscape": {"finite_sum": {"per_sample": "0.5*x*(w-c)**2", "data": {"x": x, "c": c}}},
+            "dynamics": {"method": "minibatch_sgd", "lr": lr, "batch_size": 1},
+            "particles": 10000, "steps": 150, "init": {"point": [0.0]}, "seed": 11,
+            "observe": {"basins": True, "gibbs": False}}
+    law = simulate(spec)["local_laws"][0]
+    assert law["covariance_theory"][0][0] == pytest.approx(closed, rel=1e-9)
+    measured, se = law["covariance_measured"][0][0], law["stderr"][0][0]
+    assert abs(measured - closed) < 4 * se
+    assert abs(measured - lyapunov_covariance(np.array([[1.0]]), np.array([[sigma]]), lr, 1)[0, 0]) > 5 * se
+
+
+def test_batch_hessian_noise_that_expands_the_second_moment_is_flagged():
+    """lr lambda = 1.8 < 2 but E[(1 - lr h_b)^2] = 3.564: every particle diverges; say so before and after."""
+    from sgdlab.core.simulation.plan import analysis_of, landscape_of
+    from sgdlab.limits import Limits
+    from sgdlab.spec.dynamics import DynamicsSpec
+    from sgdlab.spec.landscape import LandscapeSpec
+    from sgdlab.theory.validity import step_size_warnings
+    land_json = {"finite_sum": {"per_sample": "0.5*(x*w)**2", "data": {"x": [0.316227766, 1.974841766]}}}
+    land_spec = LandscapeSpec.model_validate(land_json)
+    dyn = DynamicsSpec.model_validate({"method": "minibatch_sgd", "lr": 0.9, "batch_size": 1})
+    h = np.array([0.316227766 ** 2, 1.974841766 ** 2])
+    expected = np.mean((1 - 0.9 * h) ** 2)
+    before = step_size_warnings(dyn, 100, analysis_of(land_spec, Limits()), landscape_of(land_spec, Limits()))
+    assert [w["code"] for w in before] == ["unstable_second_moment"]
+    assert before[0]["value"] == pytest.approx(expected, rel=1e-6) and before[0]["threshold"] == 1
+    r = simulate({"landscape": land_json, "dynamics": {"method": "minibatch_sgd", "lr": 0.9, "batch_size": 1}, "init": {"point": [0.5]},
+                  "particles": 200, "steps": 2000, "observe": {"basins": True, "gibbs": False}})
+    assert r["diverged"]["fraction"] == 1.0
+    assert r["local_laws"][0]["covariance_theory"] is None and "3.564" in r["local_laws"][0]["note"]
+    # B = 2 of 2 rows without replacement: the batch is the whole data, no Hessian noise, no warning
+    full = DynamicsSpec.model_validate({"method": "minibatch_sgd", "lr": 0.9, "batch_size": 2,
+                                        "replacement": False})
+    codes = [w["code"] for w in step_size_warnings(full, 100, analysis_of(land_spec, Limits()),
+                                                    landscape_of(land_spec, Limits()))]
+    assert codes == ["large_lr"]

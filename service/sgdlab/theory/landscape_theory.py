@@ -67,7 +67,7 @@ def dynamics_theory(landscape: Landscape, model: NoiseModel, dynamics: Any, rang
     from .validity import noise_warnings, step_size_warnings, validity_block
     out: dict[str, Any] = {"landscape": analysis.to_dict(), "theory": None}
     noise = noise_block(model, landscape, analysis)
-    warnings = step_size_warnings(dynamics, 1, analysis) + noise_warnings(model, noise, landscape, analysis)
+    warnings = step_size_warnings(dynamics, 1, analysis, landscape) + noise_warnings(model, noise, landscape, analysis)
     theory: dict[str, Any] = {"lr": model.lr, "batch_size": model.batch_size, "noise": noise,
                               "validity": validity_block(0, 0, warnings)["warnings"]}
     deepest = deepest_minimum(analysis)

@@ -28,6 +28,48 @@ def lyapunov_covariance(hessian: np.ndarray, sigma: np.ndarray, lr: float, batch
     return 0.5 * (s + s.T)
 
 
+def hessian_deviations(landscape: Landscape, model: NoiseModel, location: np.ndarray) -> np.ndarray | None:
+    """H_i - H, the per-sample Hessians' deviations at a point, for minibatch_sgd on a finite sum (else None)."""
+    if model.kind != "minibatch":
+        return None
+    h = landscape.sample_hessians(np.asarray(location, dtype=float))
+    return h - h.mean(axis=0)
+
+
+def second_moment_operator(hessian: np.ndarray, deviations: np.ndarray | None, lr: float, batch_size: int,
+                           factor: float = 1.0) -> np.ndarray:
+    """The linear map of the linearised chain's second moment, S -> E[(I - lr H_b) S (I - lr H_b)^T], on vec(S)
+    (row-major): kron(A, A) + lr^2 (factor/B) mean_i kron(H_i - H, H_i - H) with A = I - lr H, since the batch
+    Hessian H_b is the mean of B rows (covariance over batches: the rows' covariance / B, times (n-B)/(n-1) for
+    disjoint rows)."""
+    a = np.eye(len(hessian)) - lr * np.asarray(hessian, dtype=float)
+    op = np.kron(a, a)
+    if deviations is not None and len(deviations):
+        op = op + (lr * lr * factor / batch_size) * np.einsum("nij,nkl->ikjl", deviations, deviations).reshape(
+            op.shape) / len(deviations)
+    return op
+
+
+def second_moment_radius(hessian: np.ndarray, deviations: np.ndarray | None, lr: float, batch_size: int,
+                         factor: float = 1.0) -> float:
+    """Spectral radius of the second-moment map: >= 1 means the particles' spread grows without bound."""
+    op = second_moment_operator(hessian, deviations, lr, batch_size, factor)
+    return float(np.max(np.abs(np.linalg.eigvals(op))))
+
+
+def multiplicative_covariance(hessian: np.ndarray, deviations: np.ndarray, sigma: np.ndarray, lr: float,
+                              batch_size: int, factor: float = 1.0) -> np.ndarray | None:
+    """S = E[(I - lr H_b) S (I - lr H_b)^T] + (lr^2/B) Sigma, the linearised chain with the batch Hessian's noise
+    (minibatch SGD), solved as a linear system in vec(S); None when the second-moment map is not contracting."""
+    op = second_moment_operator(hessian, deviations, lr, batch_size, factor)
+    if np.max(np.abs(np.linalg.eigvals(op))) >= 1.0:
+        return None
+    d = len(hessian)
+    rhs = ((lr * lr / batch_size) * np.asarray(sigma, dtype=float)).reshape(-1)
+    s = np.linalg.solve(np.eye(d * d) - op, rhs).reshape(d, d)
+    return 0.5 * (s + s.T)
+
+
 def epoch_shuffle_covariance(hessian: np.ndarray, sigma_population: np.ndarray, lr: float, batch_size: int,
                              n_samples: int, phase: int = 0) -> np.ndarray | None:
     """Stationary covariance of the linearised chain under epoch-wise shuffles (m = n // B disjoint batches per
@@ -82,14 +124,25 @@ def local_laws(landscape: Landscape, analysis: Any, model: NoiseModel, moments: 
     for k, m in enumerate(analysis.minima):
         theory = lyapunov_covariance(hess[k], sig[k], model.lr, model.batch_size)
         markov = theory
+        dev = hessian_deviations(landscape, model, locs[k])
+        spread = dev is not None and bool(np.any(np.abs(dev) > 1e-12 * max(1.0, float(np.abs(hess[k]).max()))))
+        if spread and not model.correlated:
+            theory = multiplicative_covariance(hess[k], dev, sig[k], model.lr, model.batch_size, model.factor)
         if model.correlated and theory is not None:
             phase = 0 if steps is None else int(steps) % model.epoch_steps
             theory = epoch_shuffle_covariance(hess[k], sig[k] / model.factor, model.lr, model.batch_size,
                                               model.n_samples, phase)
         entry: dict[str, Any] = {"index": m.index, "particles": 0, "covariance_theory": _m(theory),
                                  "covariance_measured": None, "stderr": None, "max_abs_z": None}
-        if theory is None:
+        if theory is None and markov is not None:
+            rho = second_moment_radius(hess[k], dev, model.lr, model.batch_size, model.factor)
+            entry["note"] = (f"the batch Hessian's noise makes the second-moment map expand (spectral radius "
+                             f"{rho:.4g} >= 1): the spread grows without bound, no stationary covariance")
+        elif theory is None:
             entry["note"] = "lr * lambda_max >= 2 here: the linearised chain has no stationary covariance"
+        elif spread and not model.correlated:
+            entry["note"] = ("minibatch SGD: S = E[(I - lr H_b) S (I - lr H_b)^T] + (lr^2/B) Sigma with the batch "
+                             "Hessian H_b's noise (the per-sample Hessians differ here)")
         elif model.correlated:
             entry["covariance_independent_steps"] = _m(markov)
             entry["note"] = (f"epoch-wise shuffles ({model.epoch_steps} disjoint batches per epoch): the covariance "

@@ -3,6 +3,8 @@
 Each warning is {"code", "message", "value", "threshold"} (API.md `validity.warnings`):
 - `diverged`: particles whose coordinates overflowed (value: their fraction); they are excluded from everything;
 - `unstable_lr`: lr * lambda_max >= 2 at a minimum: the chain cannot settle there (value: the largest product);
+- `unstable_second_moment`: minibatch_sgd with lr * lambda_max < 2, but the batch Hessian's noise makes the
+  second moment of the linearised chain grow (value: the spectral radius of S -> E[(I - lr H_b) S (I - lr H_b)^T]);
 - `large_lr`: lr * lambda_max >= LARGE_LR: continuous-time numbers (Gibbs, Kramers, exact MFPT, zero-flux density)
   are biased by about lr * lambda / 2; `local_laws` and a density_evolution job give the discrete chain exactly;
 - `schedule`: the learning rate is scheduled and the theory uses the last step's lr (value);
@@ -51,8 +53,27 @@ def _lr_max(dynamics: Any, steps: int) -> float:
     return float(dynamics.lr)
 
 
-def step_size_warnings(dynamics: Any, steps: int, analysis: LandscapeAnalysis) -> list[dict]:
-    """The warnings known before anything runs: unstable_lr, large_lr, schedule, no_minimum (the 202's list)."""
+def _second_moment(dynamics: Any, landscape: Landscape | None, analysis: LandscapeAnalysis, lr: float
+                   ) -> tuple[float, int] | None:
+    """(largest spectral radius of the second-moment map over the minima, at which minimum) for minibatch_sgd."""
+    from ..core.landscapes.base import FiniteSumLandscape
+    from .local_laws import hessian_deviations, second_moment_radius
+    from .noise import noise_model
+    if landscape is None or dynamics.method != "minibatch_sgd" or not isinstance(landscape, FiniteSumLandscape):
+        return None
+    model = noise_model(dynamics, landscape, lr)
+    locs = np.array([m.location for m in analysis.minima], dtype=float).reshape(len(analysis.minima), -1)
+    hess = landscape.hessian(locs)
+    radii = [second_moment_radius(hess[k], hessian_deviations(landscape, model, locs[k]), lr, model.batch_size,
+                                  model.factor) for k in range(len(locs))]
+    k = int(np.argmax(radii))
+    return radii[k], analysis.minima[k].index
+
+
+def step_size_warnings(dynamics: Any, steps: int, analysis: LandscapeAnalysis, landscape: Landscape | None = None
+                       ) -> list[dict]:
+    """The warnings known before anything runs: unstable_lr, unstable_second_moment (minibatch_sgd, given the
+    landscape), large_lr, schedule, no_minimum (the 202's list)."""
     out: list[dict] = []
     if not analysis.minima:
         out.append(warning("no_minimum", "the analysis found no minimum on the box: there are no basins, exit "
@@ -66,6 +87,12 @@ def step_size_warnings(dynamics: Any, steps: int, analysis: LandscapeAnalysis) -
         out.append(warning("unstable_lr", f"lr * lambda_max = {lr_hi * lam:.3g} >= 2 at minimum {worst.index} "
                            f"(lr {lr_hi:g}, lambda_max {lam:.4g}): gradient descent oscillates away from it, "
                            "particles cannot settle there and may diverge", lr_hi * lam, UNSTABLE_LR))
+    elif (second := _second_moment(dynamics, landscape, analysis, lr_hi)) is not None and second[0] >= 1.0:
+        out.append(warning("unstable_second_moment", f"lr * lambda_max = {lr_hi * lam:.3g} < 2, but the per-sample "
+                           f"Hessians differ: at minimum {second[1]} the second moment of minibatch SGD's linearised "
+                           "chain, S -> E[(I - lr H_b) S (I - lr H_b)^T], grows by a factor "
+                           f"{second[0]:.4g} >= 1 per step (H_b the batch Hessian): particles cannot settle there "
+                           "and may diverge", second[0], 1.0))
     elif lr_end * lam >= LARGE_LR and dynamics.method != "gradient_descent":
         out.append(warning("large_lr", f"lr * lambda_max = {lr_end * lam:.3g} at minimum {worst.index}: the "
                            "continuous-time numbers (Gibbs, Kramers, exact MFPT, zero-flux density) are biased by "

@@ -134,6 +134,16 @@ class FiniteSumFormulaLandscape(FiniteSumLandscape):
                     out[s, k // d, k % d] = self._mean_rows(part, s.stop - s.start)
         return out
 
+    def sample_hessians(self, w: np.ndarray) -> np.ndarray:
+        """Per-sample Hessians at one point w (d,): (rows, d, d)."""
+        d, rows = self.dim, self.n_samples
+        x = np.asarray(w, dtype=float).reshape(1, d)
+        out = np.empty((rows, d, d))
+        with np.errstate(all="ignore"):
+            for k, part in enumerate(self._compiled.hessian(*self._full_args(x))):
+                out[:, k // d, k % d] = np.broadcast_to(np.asarray(part, dtype=float), (1, rows))[0]
+        return out
+
     # ------------------------------------------------------------------ minibatches
 
     def _batch_parts(self, w: np.ndarray, idx: np.ndarray) -> list[Any]:

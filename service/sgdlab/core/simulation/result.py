@@ -176,7 +176,7 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
         out["loss_trace"] = observers["loss_trace"].summarise(states["loss_trace"])
     if "trajectories" in states:
         out["trajectories"] = observers["trajectories"].summarise(states["trajectories"])
-    warnings = va.step_size_warnings(spec.dynamics, spec.steps, plan.analysis)
+    warnings = va.step_size_warnings(spec.dynamics, spec.steps, plan.analysis, land)
     warnings += va.noise_warnings(model, noise, land, plan.analysis)
     warnings += va.not_mixed_warning(_relaxation(plan, land, model), spec.steps)
     out["validity"] = va.validity_block(merged["diverged"], merged["particles"], warnings)
