@@ -81,3 +81,31 @@ def test_schedule_and_low_barrier_and_not_mixed_warnings_carry_their_numbers():
                     "landscape": {"expression": "0.01*(w**2-1)**2", "variables": ["w"]}})
     low = _codes(hot)["low_barrier"]
     assert low["value"] == pytest.approx(0.01 / 0.01, rel=1e-6) and low["threshold"] == 2.0   # dL / T
+
+
+def test_mark_diverged_uses_the_stated_radius():
+    from sgdlab.core.observers.divergence import DIVERGENCE_RADIUS_FACTOR, divergence_ball, mark_diverged
+    centre, radius = divergence_ball([[-2.0, 2.0], [0.0, 3.0]])
+    assert centre.tolist() == [0.0, 1.5] and radius == pytest.approx(DIVERGENCE_RADIUS_FACTOR * 5.0)
+    w = np.array([[0.0, 1.5 + 4999.0], [0.0, 1.5 + 5001.0], [np.inf, 0.0], [1.0, 1.0]])
+    mark_diverged(w, centre, radius)
+    assert np.isnan(w[1]).all() and np.isfinite(w[[0, 3]]).all()
+
+
+@pytest.mark.parametrize("backend", ["numpy", "compiled"])
+def test_particles_blown_up_but_finite_at_the_end_count_as_diverged(backend):
+    """Multiplicative noise, E[(1 - lr h_b)^2] = 3.56: after 300 steps |w| ~ e^(0.41 x 300) ~ 1e53, finite;
+    before the divergence radius these counted as particles in the basin (covariance ~1e100, max_abs_z ~1)."""
+    if backend == "compiled":
+        pytest.importorskip("numba")
+    r = simulate({"landscape": {"finite_sum": {"per_sample": "0.5*(x*w)**2", "data": {"x": [0.316227766, 1.974841766]}}},
+                  "dynamics": {"method": "minibatch_sgd", "lr": 0.9, "batch_size": 1, "backend": backend},
+                  "init": {"point": [0.5]}, "particles": 500, "steps": 300, "seed": 3,
+                  "observe": {"basins": True, "histogram": {"bins": 20}}})
+    assert r["performance"]["backend"] == backend
+    assert r["validity"]["diverged"]["count"] == 500 and r["basins"]["diverged"] == 500
+    assert r["local_laws"][0]["particles"] == 0 and r["local_laws"][0]["covariance_measured"] is None
+    # a stable run keeps every particle
+    calm = simulate({"landscape": WELL, "dynamics": {"lr": 0.05, "batch_size": 1, "backend": backend},
+                     "particles": 500, "steps": 300, "observe": {"basins": True}})
+    assert calm["validity"]["diverged"]["count"] == 0
