@@ -109,3 +109,16 @@ def test_particles_blown_up_but_finite_at_the_end_count_as_diverged(backend):
     calm = simulate({"landscape": WELL, "dynamics": {"lr": 0.05, "batch_size": 1, "backend": backend},
                      "particles": 500, "steps": 300, "observe": {"basins": True}})
     assert calm["validity"]["diverged"]["count"] == 0
+
+
+def test_large_lr_points_exit_times_to_splitting_and_not_mixed_says_it_inherits_the_bias():
+    """lr 0.2 on the tilted well (lr lambda 1.66): Kramers 46,797 steps vs 139 measured; say so."""
+    from sgdlab.theory.validity import not_mixed_warning
+    r = simulate({"landscape": WELL, "dynamics": {"lr": 0.2, "batch_size": 1}, "init": {"minimum": 1},
+                  "particles": 200, "steps": 100, "observe": {"basins": True}})
+    codes = _codes(r)
+    msg = codes["large_lr"]["message"]
+    assert "orders of magnitude" in msg and "splitting" in msg and codes["large_lr"]["value"] > 1.6
+    assert "large_lr" in codes["not_mixed"]["message"] and "may be far off" in codes["not_mixed"]["message"]
+    plain = not_mixed_warning(1e5, 100)[0]["message"]
+    assert "far off" not in plain and not_mixed_warning(50.0, 100) == []
