@@ -268,3 +268,29 @@ def test_2d_path_kramers_equals_the_1d_formula_for_a_separable_loss(rotated):
     assert two["kramers_formula"].startswith("kramers_path_state_dependent")
     assert two["kramers_steps"] == pytest.approx(one["kramers_steps"], rel=1e-4)
     assert one["kramers_steps"] == pytest.approx(6930.8, rel=1e-4)
+
+
+def test_exit_toward_an_interpolating_minimum_integrates_only_where_the_noise_lives():
+    """a = +-0.5 in a*(w+1)**2: D = lr (w+1)^2 / 2 vanishes at the target w = -1 only, inside the target ball;
+    the exit 1 -> 0 integrates [-0.5, 3]. mpmath's double integral: 4973.12 steps (was 'unavailable')."""
+    import mpmath as mp
+    from sgdlab.core.landscapes.finite_sum import FiniteSumFormulaLandscape
+    from sgdlab.spec.dynamics import DynamicsSpec
+    from sgdlab.theory.exit_times_noise import exit_theory
+    from sgdlab.theory.landscape_analysis import analyze_landscape
+    from sgdlab.theory.noise import noise_model
+    lr = 0.05
+    land = FiniteSumFormulaLandscape("0.25*(w**2-1)**2 + a*(w+1)**2", ["w"], {"a": [0.5, -0.5]})
+    analysis = analyze_landscape(land)
+    assert analysis.range == [(-3.0, 3.0)] and analysis.default_exit_radius(0, 1) == pytest.approx(0.5)
+    model = noise_model(DynamicsSpec.model_validate({"method": "minibatch_sgd", "lr": lr, "batch_size": 1}), land, lr)
+    th = exit_theory(land, analysis, model, 1, 0)
+    # Phi = int L'/D with L'/D = (y - 2 + 2/(y+1)) / (lr/2); tau = int_{-1/2}^1 e^Phi(y) int_y^3 e^-Phi/D dz dy
+    prim = lambda y: (y ** 2 / 2 - 2 * y + 2 * mp.log(y + 1)) / (lr / 2)                      # noqa: E731
+    phi = lambda w: prim(w) - prim(1)                                                           # noqa: E731
+    inner = lambda y: mp.quad(lambda z: mp.exp(-phi(z)) / (lr / 2 * (z + 1) ** 2), [y, 1, 3])  # noqa: E731
+    tau = float(mp.quad(lambda y: mp.exp(phi(y)) * inner(y), [-0.5, 0, 1])) / lr
+    assert th["exact_steps"] == pytest.approx(tau, rel=1e-5) and tau == pytest.approx(4973.12, rel=1e-5)
+    assert th["kramers_steps"] > 0
+    back = exit_theory(land, analysis, model, 0, 1)        # from the interpolating minimum: the noise is 0 there
+    assert back["exact_steps"] is None and back["exact_method"].startswith("unavailable")

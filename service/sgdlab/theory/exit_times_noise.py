@@ -84,12 +84,20 @@ def _exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: Noise
     saddle = _saddle(analysis, from_, to)
     if landscape.dim == 1:
         (lo, hi), = resolve_range(landscape, range)
+        m = analysis.minima[from_]
+        r = analysis.default_exit_radius(to, from_) if radius is None else float(radius)
         try:
             profile = noise_profile_1d(landscape, model, lo, hi)
-        except VanishingNoise as exc:
-            out["kramers_formula"] = out["exact_method"] = f"unavailable: {exc}"
-            return out
-        m = analysis.minima[from_]
+        except VanishingNoise:
+            # only the side of the target ball the start is on is integrated: the noise may vanish inside it
+            target = float(analysis.minima[to].location[0])
+            lo, hi = (lo, target - r) if float(m.location[0]) < target else (target + r, hi)
+            try:
+                profile = noise_profile_1d(landscape, model, lo, hi)
+            except VanishingNoise as exc:
+                out["kramers_formula"] = out["exact_method"] = (
+                    f"unavailable: {exc} (inside the integrated interval [{lo:.6g}, {hi:.6g}])")
+                return out
         if saddle is not None:
             k = kramers_1d(profile, float(m.location[0]), float(saddle.location[0]),
                            float(m.hessian_eigenvalues[0]), float(saddle.hessian_eigenvalues[0]))
@@ -97,7 +105,6 @@ def _exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: Noise
         out["kramers_formula"] = ("kramers_state_dependent_1d: 2pi/sqrt(L''_m |L''_s|) sqrt(D_s/D_m) "
                                   "exp(integral_m^s L'/D), D = lr Sigma/(2B)")
         if exact:
-            r = analysis.default_exit_radius(to, from_) if radius is None else float(radius)
             tau = mfpt_1d(profile, float(m.location[0]), float(analysis.minima[to].location[0]), r,
                           4 * DEFAULT_LIMITS.max_grid_points_1d)
             out["exact_steps"] = _finite(tau / lr)
