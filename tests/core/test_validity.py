@@ -27,6 +27,10 @@ def test_lr_03_batch_1_every_particle_diverges_and_nothing_counts_them_as_escape
     # before the fix, diverged particles swept through the target and counted as escapes (691 of 969 here)
     assert e["escaped"] == 0 and e["particles"] == 0 and e["diverged"] + e["not_tracked"] == 2000
     assert r["basins"]["particles"] == 0 and r["basins"]["diverged"] == 2000
+    # nothing survived: no fraction (was 0 +- 0), no exit-time interval (was [0, null])
+    assert all(b["fraction"] is None and b["stderr"] is None for b in r["basins"]["final"])
+    assert r["basins"]["unassigned_fraction"] is None
+    assert e["mean_steps"] is None and e["ci95"] == [None, None]
     assert sum(r["histograms"]["final"]["counts"]) == 0
     assert all(law["particles"] == 0 for law in r["local_laws"])
 

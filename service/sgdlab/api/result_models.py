@@ -73,7 +73,7 @@ class Histograms(Block):
 
 class BasinFraction(Block):
     basin: int
-    fraction: float
+    fraction: Optional[float] = Field(..., description="null when no particle survived")
     stderr: Optional[float] = None
 
 
@@ -348,6 +348,7 @@ class TheoryExitTime(Block):
     kramers_time: Optional[float] = None
     exact_time: Optional[float] = None
     exact_reason: Optional[str] = Field(None, description="why exact_steps is null")
+    kramers_reason: Optional[str] = Field(None, description="why kramers_steps is null (with `dynamics`)")
 
 
 class Theory(Block):

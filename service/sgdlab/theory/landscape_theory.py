@@ -61,6 +61,7 @@ def dynamics_theory(landscape: Landscape, model: NoiseModel, dynamics: Any, rang
     fractions (Gibbs for isotropic noise, the zero-flux law for data noise in 1-D), exit times with its own noise
     (`exact_method`, `kramers_formula`), the local laws, and validity warnings. `temperature` is lr/(2B) for
     isotropic noise and the scalar temperature at the deepest minimum for data noise (with a `note`)."""
+    from .exit_time_reasons import exit_theory_reasons
     from .exit_times_noise import exit_theory
     from .local_laws import local_laws
     from .stationary import stationary_block
@@ -108,6 +109,7 @@ def dynamics_theory(landscape: Landscape, model: NoiseModel, dynamics: Any, rang
     for b in analysis.barriers:
         th = exit_theory(landscape, analysis, model, b.from_, b.to, range=range)
         t_from = next(m["temperature_scalar"] for m in noise["minima"] if m["index"] == b.from_)
+        th = {**th, "exact_reason": None, **exit_theory_reasons(analysis, landscape.dim, model, th, b.from_, b.to)}
         exits.append({"from": b.from_, "to": b.to, "barrier": b.height,
                       "beta_barrier": b.height / t_from if t_from > 0 else None, **th,
                       "kramers_time": None if th["kramers_steps"] is None else th["kramers_steps"] * model.lr,

@@ -39,6 +39,7 @@ from .noise import NoiseModel, sigma_variation
 UNSTABLE_LR = 2.0
 LARGE_LR = 0.2
 LOW_BARRIER = 2.0
+SIGMA_CONSTANT_RTOL = 1e-6   # Sigma's relative change below this is rounding (the per-sample gradients cancel)
 
 
 def warning(code: str, message: str, value: float | None = None, threshold: float | None = None) -> dict:
@@ -144,13 +145,23 @@ def noise_warnings(model: NoiseModel, noise: dict | None, landscape: Landscape, 
         variation = sigma_variation(model, landscape, analysis)
         sig0 = np.asarray(noise["minima"][0]["covariance"]) if noise["minima"] else None
         anisotropic = sig0 is not None and sig0.shape[0] > 1 and not np.allclose(
-            sig0, np.trace(sig0) / sig0.shape[0] * np.eye(sig0.shape[0]), rtol=1e-9, atol=0)
+            sig0, np.trace(sig0) / sig0.shape[0] * np.eye(sig0.shape[0]), rtol=SIGMA_CONSTANT_RTOL,
+            atol=SIGMA_CONSTANT_RTOL * float(np.abs(sig0).max()))
         deepest = min(analysis.minima, key=lambda m: m.loss).index if analysis.minima else None
         t_deep = temps.get(deepest)
-        shape = (f"varies with w (relative change of Sigma up to {variation:.3g} over the box)" if variation > 1e-9
-                 else "is constant but anisotropic" if anisotropic else "is constant and isotropic")
+        silent = sig0 is not None and not np.any(np.asarray([m["covariance"] for m in noise["minima"]
+                                                              + noise["saddles"]]))
+        if silent and variation == 0.0:
+            out.append(warning("state_dependent_noise", "the gradient noise is zero at every critical point (e.g. "
+                               "the batch is the whole data set: B = n without replacement, or every row has the "
+                               "same gradient): there is no noise, the dynamics is gradient descent and there is no "
+                               "Gibbs law or noise-driven exit", variation))
+            return out
+        shape = (f"varies with w (relative change of Sigma up to {variation:.3g} over the box)"
+                 if variation > SIGMA_CONSTANT_RTOL else "is constant but anisotropic" if anisotropic
+                 else "is constant and isotropic")
         law = ("the Gibbs law exp(-L/T) is not this dynamics' stationary law; see `stationary` and `local_laws`"
-               if variation > 1e-9 or anisotropic else "the Gibbs law holds at the noise temperature")
+               if variation > SIGMA_CONSTANT_RTOL or anisotropic else "the Gibbs law holds at the noise temperature")
         out.append(warning("state_dependent_noise", f"the gradient noise is data noise and {shape}: {law}. "
                            + (f"Its temperature at the deepest minimum is {t_deep:.4g}, not lr/(2B) = "
                               f"{model.scale:.4g} (the top-level temperature and beta keep lr/(2B)); `gibbs` uses "
