@@ -87,13 +87,29 @@ def test_schedule_and_low_barrier_and_not_mixed_warnings_carry_their_numbers():
     assert low["value"] == pytest.approx(0.01 / 0.01, rel=1e-6) and low["threshold"] == 2.0   # dL / T
 
 
-def test_mark_diverged_uses_the_stated_radius():
+def test_mark_diverged_uses_the_stated_radius_and_the_blow_up_rule():
     from sgdlab.core.observers.divergence import DIVERGENCE_RADIUS_FACTOR, divergence_ball, mark_diverged
-    centre, radius = divergence_ball([[-2.0, 2.0], [0.0, 3.0]])
+    box = [[-2.0, 2.0], [0.0, 3.0]]
+    centre, radius = divergence_ball(box)
     assert centre.tolist() == [0.0, 1.5] and radius == pytest.approx(DIVERGENCE_RADIUS_FACTOR * 5.0)
     w = np.array([[0.0, 1.5 + 4999.0], [0.0, 1.5 + 5001.0], [np.inf, 0.0], [1.0, 1.0]])
-    mark_diverged(w, centre, radius)
+    mark_diverged(w, box)
     assert np.isnan(w[1]).all() and np.isfinite(w[[0, 3]]).all()
+    # double well w^4/4 - w^2/2 at lr 0.2: from 12.8 the step goes to -404 (blowing up); from 3.0 to -1.8 (back)
+    grad = lambda x: x ** 3 - x                                      # noqa: E731
+    w = np.array([[12.8], [3.0], [1.5], [-4.0]])
+    mark_diverged(w, [[-2.0, 2.0]], 0.2, grad)
+    assert np.isnan(w[[0, 3], 0]).all() and w[1, 0] == 3.0 and w[2, 0] == 1.5
+
+
+def test_the_tilted_well_at_lr_02_local_law_is_not_masked_by_blown_up_particles():
+    """Reviewer's job (fewer particles): particles overshooting to |w| ~ 10..1e6 at the last step made the local
+    covariance 1.45e9 with max_abs_z 1.0 (theory 0.056); they are now diverged, the covariances are O(theory)."""
+    r = simulate({"landscape": WELL, "dynamics": {"lr": 0.2, "batch_size": 1, "backend": "numpy"},
+                  "init": {"minimum": 1}, "particles": 20000, "steps": 2000, "observe": {"basins": True}})
+    assert 0 < r["validity"]["diverged"]["count"] < 400
+    for law in r["local_laws"]:
+        assert law["covariance_measured"][0][0] < 2 * law["covariance_theory"][0][0]
 
 
 @pytest.mark.parametrize("backend", ["numpy", "compiled"])

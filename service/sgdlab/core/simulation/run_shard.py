@@ -7,7 +7,7 @@ steps other observers record, at chunk boundaries for progress and cancellation,
 Snapshots, loss traces, trajectories and basin snapshots fire at a few given steps, so they stay outside the
 kernel (fusing them would bring the loss, the basin map and their buffers into it for nothing measurable).
 Divergence is read from the final positions on both backends (non-finite coordinates propagate alike), with one
-shared end-of-block rule: a particle farther than the divergence radius from the analysis box's centre diverged.
+shared end-of-block rule for particles blowing up while still finite (observers.divergence.mark_diverged).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ..dynamics.inits import initial_positions
 from ..dynamics.methods import block_size_for, make_method
 from ..dynamics.schedules import lr_series
 from ..errors import Cancelled
-from ..observers.divergence import diverged_rows, divergence_ball, mark_diverged
+from ..observers.divergence import diverged_rows, mark_diverged
 from ..observers.first_passage import FirstPassageObserver
 from ..observers.histograms import HistogramObserver
 from .hooks import NoHooks, ShardHooks
@@ -77,7 +77,7 @@ def run_shard(plan: SimulationPlan, shard: int, hooks: ShardHooks | None = None)
         method = make_method(land, spec.dynamics, block)
         lrs = lr_array.tolist()
     diverged = 0
-    centre, radius = divergence_ball(plan.analysis.range)
+    box, lr_end = plan.analysis.range, float(lr_array[-1]) if len(lr_array) else 0.0
     started = time.perf_counter()
     with np.errstate(all="ignore"):
         for b0 in range(0, count, block):
@@ -107,7 +107,7 @@ def run_shard(plan: SimulationPlan, shard: int, hooks: ShardHooks | None = None)
                         if hooks.cancelled():
                             raise Cancelled(f"shard {shard} cancelled at step {t + 1}")
                         hooks.progress(shard, (b0 * steps + n * (t + 1)) / total)
-            mark_diverged(w, centre, radius)     # blown up but finite: diverged too (both backends)
+            mark_diverged(w, box, lr_end, land.grad)     # blown up but finite: diverged too (both backends)
             for o in observers.values():
                 o.end_block(w)
             diverged += int(diverged_rows(w).sum())
