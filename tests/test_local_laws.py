@@ -113,11 +113,11 @@ def test_epoch_shuffles_local_law_matches_the_simulation_and_warns(steps):
 def test_batch_hessian_noise_closed_form_in_1d_and_the_simulation():
     """Per-sample curvatures h_i = x_i differ: the chain is w' = (1 - lr h_b) w + lr x_b c_b exactly, so
     S = (lr^2/B) Sigma / (1 - (1 - lr h)^2 - lr^2 Var(h)/B) (0.695 here), not the Lyapunov 0.547."""
-    from sgdlab.theory.local_laws import multiplicative_covariance
+    from sgdlab.theory.local_laws import kron_moment, multiplicative_covariance
     x, c, lr = [0.2, 1.8, 0.2, 1.8], [1.0, 1.0, -1.0, -1.0], 0.5
     sigma = np.mean((np.array(x) * np.array(c)) ** 2)                     # 1.64: g_i(0) = -x_i c_i, mean 0
     closed = lr ** 2 * sigma / (1 - (1 - lr) ** 2 - lr ** 2 * np.var(x))
-    dev = (np.array(x) - 1.0).reshape(-1, 1, 1)
+    dev = kron_moment((np.array(x) - 1.0).reshape(-1, 1, 1))
     assert multiplicative_covariance(np.array([[1.0]]), dev, np.array([[sigma]]), lr, 1)[0, 0] == pytest.approx(
         closed, rel=1e-12)
     spec = {"landscape": {"finite_sum": {"per_sample": "0.5*x*(w-c)**2", "data": {"x": x, "c": c}}},
@@ -156,3 +156,32 @@ def test_batch_hessian_noise_that_expands_the_second_moment_is_flagged():
     codes = [w["code"] for w in step_size_warnings(full, 100, analysis_of(land_spec, Limits()),
                                                     landscape_of(land_spec, Limits()))]
     assert codes == ["large_lr"]
+
+
+def test_second_moment_operator_is_the_expectation_over_the_rows_in_3d(monkeypatch):
+    """op vec(S) = A S A^T + lr^2 (factor/B) mean_i D_i S D_i^T, and the per-sample moment is chunk-independent."""
+    from sgdlab.core.landscapes.finite_sum import FiniteSumFormulaLandscape
+    from sgdlab.theory import local_laws as ll
+    from sgdlab.theory.noise import NoiseModel
+    rng = np.random.default_rng(0)
+    d = 3
+    dev = rng.normal(size=(7, d, d))
+    dev = dev + dev.transpose(0, 2, 1)
+    s = rng.normal(size=(d, d))
+    s = s @ s.T
+    h = np.diag([0.5, 1.0, 2.0])
+    a = np.eye(d) - 0.1 * h
+    op = ll.second_moment_operator(h, ll.kron_moment(dev), 0.1, 2, 0.5)
+    direct = a @ s @ a.T + 0.01 * 0.5 / 2 * np.mean([x @ s @ x.T for x in dev], axis=0)
+    assert (op @ s.ravel()).reshape(d, d) == pytest.approx(direct, abs=1e-14)
+    land = FiniteSumFormulaLandscape("0.5*x*u**2 + 0.5*y*v**2 + z*u*v", ["u", "v"],
+                                     {"x": [1.0, 2.0, 3.0, 4.0, 5.0], "y": [2.0, 1.0, 0.0, 1.0, 2.0],
+                                      "z": [0.1, -0.2, 0.3, 0.0, 0.5]})
+    model = NoiseModel("minibatch", 0.1, 1)
+    loc = np.zeros(2)
+    hess = land.hessian(loc[None, :])[0]
+    whole = ll.hessian_noise_moment(land, model, loc, hess)
+    per = land.sample_hessians(loc) - hess
+    assert whole == pytest.approx(ll.kron_moment(per), abs=1e-13)
+    monkeypatch.setattr(ll, "HESSIAN_CHUNK", 8)                  # 2 rows per chunk
+    assert ll.hessian_noise_moment(land, model, loc, hess) == pytest.approx(whole, abs=1e-13)

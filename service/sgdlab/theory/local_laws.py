@@ -28,40 +28,60 @@ def lyapunov_covariance(hessian: np.ndarray, sigma: np.ndarray, lr: float, batch
     return 0.5 * (s + s.T)
 
 
-def hessian_deviations(landscape: Landscape, model: NoiseModel, location: np.ndarray) -> np.ndarray | None:
-    """H_i - H, the per-sample Hessians' deviations at a point, for minibatch_sgd on a finite sum (else None)."""
+HESSIAN_CHUNK = 1 << 21   # per-sample Hessian entries (rows x d x d) held at once
+HESSIAN_SPREAD_RTOL = 1e-12
+
+
+def kron_moment(deviations: np.ndarray) -> np.ndarray:
+    """mean_i kron(D_i, D_i) of (n, d, d) matrices, as a (d^2, d^2) map on row-major vec(S)."""
+    n, d, _ = deviations.shape
+    m = deviations.reshape(n, d * d)
+    return (m.T @ m / n).reshape(d, d, d, d).transpose(0, 2, 1, 3).reshape(d * d, d * d)
+
+
+def hessian_noise_moment(landscape: Landscape, model: NoiseModel, location: np.ndarray, hessian: np.ndarray
+                         ) -> np.ndarray | None:
+    """mean_i kron(H_i - H, H_i - H) over the per-sample Hessians at a point (chunked over rows), for
+    minibatch_sgd on a finite sum; None otherwise or when the per-sample Hessians are all equal."""
     if model.kind != "minibatch":
         return None
-    h = landscape.sample_hessians(np.asarray(location, dtype=float))
-    return h - h.mean(axis=0)
+    d, rows = len(hessian), landscape.n_samples
+    step = max(1, HESSIAN_CHUNK // (d * d))
+    total, spread = np.zeros((d * d, d * d)), 0.0
+    for s in range(0, rows, step):
+        dev = landscape.sample_hessians(np.asarray(location, dtype=float), slice(s, min(rows, s + step))) - hessian
+        spread = max(spread, float(np.abs(dev).max(initial=0.0)))
+        total += kron_moment(dev) * len(dev)
+    if not spread > HESSIAN_SPREAD_RTOL * max(1.0, float(np.abs(hessian).max())):
+        return None
+    return total / rows
 
 
-def second_moment_operator(hessian: np.ndarray, deviations: np.ndarray | None, lr: float, batch_size: int,
+def second_moment_operator(hessian: np.ndarray, moment: np.ndarray | None, lr: float, batch_size: int,
                            factor: float = 1.0) -> np.ndarray:
     """The linear map of the linearised chain's second moment, S -> E[(I - lr H_b) S (I - lr H_b)^T], on vec(S)
-    (row-major): kron(A, A) + lr^2 (factor/B) mean_i kron(H_i - H, H_i - H) with A = I - lr H, since the batch
-    Hessian H_b is the mean of B rows (covariance over batches: the rows' covariance / B, times (n-B)/(n-1) for
-    disjoint rows)."""
+    (row-major): kron(A, A) + lr^2 (factor/B) mean_i kron(H_i - H, H_i - H) (`moment`) with A = I - lr H, since
+    the batch Hessian H_b is the mean of B rows (covariance over batches: the rows' covariance / B, times
+    (n-B)/(n-1) for disjoint rows)."""
     a = np.eye(len(hessian)) - lr * np.asarray(hessian, dtype=float)
     op = np.kron(a, a)
-    if deviations is not None and len(deviations):
-        op = op + (lr * lr * factor / batch_size) * np.einsum("nij,nkl->ikjl", deviations, deviations).reshape(
-            op.shape) / len(deviations)
+    if moment is not None:
+        op = op + (lr * lr * factor / batch_size) * moment
     return op
 
 
-def second_moment_radius(hessian: np.ndarray, deviations: np.ndarray | None, lr: float, batch_size: int,
+def second_moment_radius(hessian: np.ndarray, moment: np.ndarray | None, lr: float, batch_size: int,
                          factor: float = 1.0) -> float:
     """Spectral radius of the second-moment map: >= 1 means the particles' spread grows without bound."""
-    op = second_moment_operator(hessian, deviations, lr, batch_size, factor)
+    op = second_moment_operator(hessian, moment, lr, batch_size, factor)
     return float(np.max(np.abs(np.linalg.eigvals(op))))
 
 
-def multiplicative_covariance(hessian: np.ndarray, deviations: np.ndarray, sigma: np.ndarray, lr: float,
+def multiplicative_covariance(hessian: np.ndarray, moment: np.ndarray, sigma: np.ndarray, lr: float,
                               batch_size: int, factor: float = 1.0) -> np.ndarray | None:
     """S = E[(I - lr H_b) S (I - lr H_b)^T] + (lr^2/B) Sigma, the linearised chain with the batch Hessian's noise
     (minibatch SGD), solved as a linear system in vec(S); None when the second-moment map is not contracting."""
-    op = second_moment_operator(hessian, deviations, lr, batch_size, factor)
+    op = second_moment_operator(hessian, moment, lr, batch_size, factor)
     if np.max(np.abs(np.linalg.eigvals(op))) >= 1.0:
         return None
     d = len(hessian)
@@ -124,8 +144,8 @@ def local_laws(landscape: Landscape, analysis: Any, model: NoiseModel, moments: 
     for k, m in enumerate(analysis.minima):
         theory = lyapunov_covariance(hess[k], sig[k], model.lr, model.batch_size)
         markov = theory
-        dev = hessian_deviations(landscape, model, locs[k])
-        spread = dev is not None and bool(np.any(np.abs(dev) > 1e-12 * max(1.0, float(np.abs(hess[k]).max()))))
+        dev = hessian_noise_moment(landscape, model, locs[k], hess[k])
+        spread = dev is not None
         if spread and not model.correlated:
             theory = multiplicative_covariance(hess[k], dev, sig[k], model.lr, model.batch_size, model.factor)
         if model.correlated and theory is not None:

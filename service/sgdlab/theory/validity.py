@@ -58,15 +58,15 @@ def _second_moment(dynamics: Any, landscape: Landscape | None, analysis: Landsca
                    ) -> tuple[float, int] | None:
     """(largest spectral radius of the second-moment map over the minima, at which minimum) for minibatch_sgd."""
     from ..core.landscapes.base import FiniteSumLandscape
-    from .local_laws import hessian_deviations, second_moment_radius
+    from .local_laws import hessian_noise_moment, second_moment_radius
     from .noise import noise_model
     if landscape is None or dynamics.method != "minibatch_sgd" or not isinstance(landscape, FiniteSumLandscape):
         return None
     model = noise_model(dynamics, landscape, lr)
     locs = np.array([m.location for m in analysis.minima], dtype=float).reshape(len(analysis.minima), -1)
     hess = landscape.hessian(locs)
-    radii = [second_moment_radius(hess[k], hessian_deviations(landscape, model, locs[k]), lr, model.batch_size,
-                                  model.factor) for k in range(len(locs))]
+    radii = [second_moment_radius(hess[k], hessian_noise_moment(landscape, model, locs[k], hess[k]), lr,
+                                  model.batch_size, model.factor) for k in range(len(locs))]
     k = int(np.argmax(radii))
     return radii[k], analysis.minima[k].index
 
