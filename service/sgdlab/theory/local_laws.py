@@ -30,6 +30,12 @@ def lyapunov_covariance(hessian: np.ndarray, sigma: np.ndarray, lr: float, batch
 
 HESSIAN_CHUNK = 1 << 21   # per-sample Hessian entries (rows x d x d) held at once
 HESSIAN_SPREAD_RTOL = 1e-12
+HESSIAN_NOISE_BUDGET = 4e9  # rows x d^4 multiply-adds the batch-Hessian moment may spend per minimum
+
+
+def hessian_noise_affordable(landscape: Landscape) -> bool:
+    """Whether the batch-Hessian moment of a finite sum fits HESSIAN_NOISE_BUDGET."""
+    return landscape.n_samples * landscape.dim ** 4 <= HESSIAN_NOISE_BUDGET
 
 
 def kron_moment(deviations: np.ndarray) -> np.ndarray:
@@ -43,7 +49,7 @@ def hessian_noise_moment(landscape: Landscape, model: NoiseModel, location: np.n
                          ) -> np.ndarray | None:
     """mean_i kron(H_i - H, H_i - H) over the per-sample Hessians at a point (chunked over rows), for
     minibatch_sgd on a finite sum; None otherwise or when the per-sample Hessians are all equal."""
-    if model.kind != "minibatch":
+    if model.kind != "minibatch" or not hessian_noise_affordable(landscape):
         return None
     d, rows = len(hessian), landscape.n_samples
     step = max(1, HESSIAN_CHUNK // (d * d))
@@ -163,6 +169,9 @@ def local_laws(landscape: Landscape, analysis: Any, model: NoiseModel, moments: 
         elif spread and not model.correlated:
             entry["note"] = ("minibatch SGD: S = E[(I - lr H_b) S (I - lr H_b)^T] + (lr^2/B) Sigma with the batch "
                              "Hessian H_b's noise (the per-sample Hessians differ here)")
+        elif model.kind == "minibatch" and not hessian_noise_affordable(landscape):
+            entry["note"] = ("the batch Hessian's noise is left out (data rows x d^4 exceeds "
+                             f"{HESSIAN_NOISE_BUDGET:.0e}): the additive-noise Lyapunov covariance")
         elif model.correlated:
             entry["covariance_independent_steps"] = _m(markov)
             entry["note"] = (f"epoch-wise shuffles ({model.epoch_steps} disjoint batches per epoch): the covariance "
