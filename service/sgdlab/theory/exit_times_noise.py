@@ -155,10 +155,27 @@ def _transverse(hessian: np.ndarray, diffusion: np.ndarray, along: np.ndarray) -
             float(np.linalg.det(rest.T @ diffusion @ rest)) if rest.shape[1] else 1.0)
 
 
+_PATHS: dict = {}     # (landscape id, model, minimum, saddle) -> (landscape, answer): one result asks twice
+
+
 def kramers_along_path(landscape: Landscape, model: NoiseModel, minimum: np.ndarray, saddle: np.ndarray
                        ) -> tuple[float | None, str]:
     """Continuous-time quasi-1-D Kramers time from `minimum` over `saddle` with state-dependent, anisotropic
-    noise (PATH_FORMULA), or (None, why)."""
+    noise (PATH_FORMULA), or (None, why). Cached per landscape object (a result asks for the mixing time too)."""
+    key = (id(landscape), model, tuple(np.asarray(minimum, dtype=float).ravel()),
+           tuple(np.asarray(saddle, dtype=float).ravel()))
+    hit = _PATHS.get(key)
+    if hit is not None and hit[0] is landscape:
+        return hit[1]
+    answer = _kramers_along_path(landscape, model, minimum, saddle)
+    if len(_PATHS) >= 8:
+        _PATHS.clear()
+    _PATHS[key] = (landscape, answer)
+    return answer
+
+
+def _kramers_along_path(landscape: Landscape, model: NoiseModel, minimum: np.ndarray, saddle: np.ndarray
+                        ) -> tuple[float | None, str]:
     from scipy.interpolate import CubicSpline
 
     from .string_method import minimum_energy_path
