@@ -104,3 +104,53 @@ def test_minibatch_exit_time_matches_the_exact_mfpt_with_the_data_noise():
     ls = JobRequest.model_validate(spec).landscape
     old = exact_mfpt_steps(landscape_of(ls), analysis_of(ls), 1, 0, 0.05, 0.1, e["radius"])
     assert old < 0.5 * lo
+
+
+def test_minibatch_exit_times_name_the_gaussian_approximation_and_warn_with_the_kurtosis():
+    """FS1 (4 rows): the exit theory is the diffusion approximation of a 4-valued noise; say so, with its kurtosis."""
+    from sgdlab.theory.landscape_theory import landscape_theory
+    land = FiniteSumFormulaLandscape("0.25*(w**2-1)**2 + a*(w + 0.4*w**2) + b*w", ["w"],
+                                     {"a": [1, -1, 1, -1], "b": [0.3, 0.3, -0.3, -0.3]})
+    dyn = DynamicsSpec.model_validate({"method": "minibatch_sgd", "lr": 0.05, "batch_size": 1})
+    analysis = analyze_landscape(land)
+    th = landscape_theory(land, None, None, None, analysis, None, noise_model(dyn, land, 0.05), dyn)["theory"]
+    assert th["exit_times"]
+    for e in th["exit_times"]:
+        assert "Gaussian (diffusion) approximation" in e["exact_method"]
+        assert "Gaussian (diffusion) approximation" in e["kramers_formula"]
+    w = {x["code"]: x for x in th["validity"]}["non_gaussian_noise"]
+    assert w["value"] == 1 and "splitting" in w["message"]
+    # deviations +-A +-0.3 with A = 1 + 0.8 w at the deepest minimum: E z^4 / (E z^2)^2 - 3
+    deep = min(analysis.minima, key=lambda m: m.loss)
+    amp = 1 + 0.8 * float(deep.location[0])
+    z = np.array([amp + 0.3, amp - 0.3, -amp + 0.3, -amp - 0.3])
+    kurt = np.mean(z ** 4) / np.mean(z ** 2) ** 2 - 3
+    assert f"excess kurtosis {kurt:.3g}" in w["message"] and kurt < -1
+
+
+def _dynamics_theory(per_sample: str, data: dict, **dyn):
+    from sgdlab.theory.landscape_theory import landscape_theory
+    land = FiniteSumFormulaLandscape(per_sample, ["w"], data)
+    spec = DynamicsSpec.model_validate({"method": "minibatch_sgd", "lr": 0.05, **dyn})
+    return landscape_theory(land, None, None, None, analyze_landscape(land), None,
+                            noise_model(spec, land, 0.05), spec)["theory"]
+
+
+def test_full_batch_without_replacement_says_there_is_no_noise():
+    """B = n without replacement: Sigma = 0. Was '(... nan of its maximum)' and 'the Gibbs law holds' at T = 0."""
+    th = _dynamics_theory("0.25*(w**2-1)**2 + a*w", {"a": [0.3, -0.3, 0.3, -0.3]}, batch_size=4,
+                          replacement=False)
+    w = {x["code"]: x for x in th["validity"]}["state_dependent_noise"]
+    assert "no noise" in w["message"] and "Gibbs law holds" not in w["message"]
+    assert "nan" not in th["basin_fractions_reason"] and "no gradient noise" in th["basin_fractions_reason"]
+    assert th["beta"] is None and th["beta_reason"]
+    for e in th["exit_times"]:
+        assert e["exact_steps"] is None and "no gradient noise" in e["exact_reason"]
+        assert e["kramers_steps"] is None and "no gradient noise" in e["kramers_reason"]
+
+
+def test_tiny_constant_noise_is_called_constant():
+    """a = +-1e-6: Sigma = 1e-12 everywhere; rounding gave a relative change ~1e-9, which was called 'varies'."""
+    th = _dynamics_theory("0.25*(w**2-1)**2 + a*w", {"a": [1e-6, -1e-6]}, batch_size=1)
+    w = {x["code"]: x for x in th["validity"]}["state_dependent_noise"]
+    assert w["value"] < 1e-6 and "constant and isotropic" in w["message"]

@@ -27,6 +27,10 @@ def test_lr_03_batch_1_every_particle_diverges_and_nothing_counts_them_as_escape
     # before the fix, diverged particles swept through the target and counted as escapes (691 of 969 here)
     assert e["escaped"] == 0 and e["particles"] == 0 and e["diverged"] + e["not_tracked"] == 2000
     assert r["basins"]["particles"] == 0 and r["basins"]["diverged"] == 2000
+    # nothing survived: no fraction (was 0 +- 0), no exit-time interval (was [0, null])
+    assert all(b["fraction"] is None and b["stderr"] is None for b in r["basins"]["final"])
+    assert r["basins"]["unassigned_fraction"] is None
+    assert e["mean_steps"] is None and e["ci95"] == [None, None]
     assert sum(r["histograms"]["final"]["counts"]) == 0
     assert all(law["particles"] == 0 for law in r["local_laws"])
 
@@ -81,3 +85,60 @@ def test_schedule_and_low_barrier_and_not_mixed_warnings_carry_their_numbers():
                     "landscape": {"expression": "0.01*(w**2-1)**2", "variables": ["w"]}})
     low = _codes(hot)["low_barrier"]
     assert low["value"] == pytest.approx(0.01 / 0.01, rel=1e-6) and low["threshold"] == 2.0   # dL / T
+
+
+def test_mark_diverged_uses_the_stated_radius_and_the_blow_up_rule():
+    from sgdlab.core.observers.divergence import DIVERGENCE_RADIUS_FACTOR, divergence_ball, mark_diverged
+    box = [[-2.0, 2.0], [0.0, 3.0]]
+    centre, radius = divergence_ball(box)
+    assert centre.tolist() == [0.0, 1.5] and radius == pytest.approx(DIVERGENCE_RADIUS_FACTOR * 5.0)
+    w = np.array([[0.0, 1.5 + 4999.0], [0.0, 1.5 + 5001.0], [np.inf, 0.0], [1.0, 1.0]])
+    mark_diverged(w, box)
+    assert np.isnan(w[1]).all() and np.isfinite(w[[0, 3]]).all()
+    # double well w^4/4 - w^2/2 at lr 0.2: from 12.8 the step goes to -404 (blowing up); from 3.0 to -1.8 (back)
+    grad = lambda x: x ** 3 - x                                      # noqa: E731
+    w = np.array([[12.8], [3.0], [1.5], [-4.0]])
+    mark_diverged(w, [[-2.0, 2.0]], 0.2, grad)
+    assert np.isnan(w[[0, 3], 0]).all() and w[1, 0] == 3.0 and w[2, 0] == 1.5
+
+
+def test_the_tilted_well_at_lr_02_local_law_is_not_masked_by_blown_up_particles():
+    """Reviewer's job (fewer particles): particles overshooting to |w| ~ 10..1e6 at the last step made the local
+    covariance 1.45e9 with max_abs_z 1.0 (theory 0.056); they are now diverged, the covariances are O(theory)."""
+    r = simulate({"landscape": WELL, "dynamics": {"lr": 0.2, "batch_size": 1, "backend": "numpy"},
+                  "init": {"minimum": 1}, "particles": 20000, "steps": 2000, "observe": {"basins": True}})
+    assert 0 < r["validity"]["diverged"]["count"] < 400
+    for law in r["local_laws"]:
+        assert law["covariance_measured"][0][0] < 2 * law["covariance_theory"][0][0]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "compiled"])
+def test_particles_blown_up_but_finite_at_the_end_count_as_diverged(backend):
+    """Multiplicative noise, E[(1 - lr h_b)^2] = 3.56: after 300 steps |w| ~ e^(0.41 x 300) ~ 1e53, finite;
+    before the divergence radius these counted as particles in the basin (covariance ~1e100, max_abs_z ~1)."""
+    if backend == "compiled":
+        pytest.importorskip("numba")
+    r = simulate({"landscape": {"finite_sum": {"per_sample": "0.5*(x*w)**2", "data": {"x": [0.316227766, 1.974841766]}}},
+                  "dynamics": {"method": "minibatch_sgd", "lr": 0.9, "batch_size": 1, "backend": backend},
+                  "init": {"point": [0.5]}, "particles": 500, "steps": 300, "seed": 3,
+                  "observe": {"basins": True, "histogram": {"bins": 20}}})
+    assert r["performance"]["backend"] == backend
+    assert r["validity"]["diverged"]["count"] == 500 and r["basins"]["diverged"] == 500
+    assert r["local_laws"][0]["particles"] == 0 and r["local_laws"][0]["covariance_measured"] is None
+    # a stable run keeps every particle
+    calm = simulate({"landscape": WELL, "dynamics": {"lr": 0.05, "batch_size": 1, "backend": backend},
+                     "particles": 500, "steps": 300, "observe": {"basins": True}})
+    assert calm["validity"]["diverged"]["count"] == 0
+
+
+def test_large_lr_points_exit_times_to_splitting_and_not_mixed_says_it_inherits_the_bias():
+    """lr 0.2 on the tilted well (lr lambda 1.66): Kramers 46,797 steps vs 139 measured; say so."""
+    from sgdlab.theory.validity import not_mixed_warning
+    r = simulate({"landscape": WELL, "dynamics": {"lr": 0.2, "batch_size": 1}, "init": {"minimum": 1},
+                  "particles": 200, "steps": 100, "observe": {"basins": True}})
+    codes = _codes(r)
+    msg = codes["large_lr"]["message"]
+    assert "orders of magnitude" in msg and "splitting" in msg and codes["large_lr"]["value"] > 1.6
+    assert "large_lr" in codes["not_mixed"]["message"] and "may be far off" in codes["not_mixed"]["message"]
+    plain = not_mixed_warning(1e5, 100)[0]["message"]
+    assert "far off" not in plain and not_mixed_warning(50.0, 100) == []

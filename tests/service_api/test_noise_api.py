@@ -70,3 +70,32 @@ def test_analyze_with_isotropic_dynamics_equals_the_lr_batch_size_form(client):
     assert a["temperature"] == b["temperature"] and a["basin_fractions"] == b["basin_fractions"]
     assert [e["exact_steps"] for e in a["exit_times"]] == [e["exact_steps"] for e in b["exit_times"]]
     assert a["stationary_law"] == "gibbs" and np.isfinite(a["local_laws"][0]["covariance_theory"][0][0])
+
+
+FS2 = {"finite_sum": {"per_sample": "0.25*(u**2-1)**2 + 0.5*v**2 + a*(u + 0.4*u**2) + b*u + c*v",
+                      "variables": ["u", "v"],
+                      "data": {"a": [1, -1] * 4, "b": [0.3, 0.3, -0.3, -0.3] * 2, "c": [0.5] * 4 + [-0.5] * 4}}}
+Q2 = {"finite_sum": {"per_sample": "0.5*u**2 + v**2 + a*u + c*v", "variables": ["u", "v"],
+                     "data": {"a": [1, -1, 1, -1], "c": [0.5, 0.5, -0.5, -0.5]}}}
+
+
+@pytest.mark.parametrize("landscape", [FS2, Q2], ids=["2d-data-noise", "2d-constant-noise"])
+def test_analyze_2d_minibatch_has_no_basin_fractions_and_says_why(client, landscape):
+    """Was a 500: basin_fractions was required but 2-D data noise has no density in an analysis (no bins)."""
+    r = client.post("/v1/landscapes/analyze", json={"landscape": landscape, "dynamics": {
+        "method": "minibatch_sgd", "lr": 0.05, "batch_size": 1}})
+    assert r.status_code == 200, r.text
+    th = r.json()["theory"]
+    assert th["basin_fractions"] is None and th["stationary_law"] == "local_gaussian"
+    assert "grid_chain" in th["basin_fractions_reason"] and th["beta"] > 0
+    assert th["local_laws"]
+
+
+def test_analyze_gradient_descent_has_no_beta_and_says_why(client):
+    """Was a 500: beta and basin_fractions are null at T = 0."""
+    r = client.post("/v1/landscapes/analyze", json={"landscape": {"builtin": "double_well"},
+                                                     "dynamics": {"method": "gradient_descent", "lr": 0.05}})
+    assert r.status_code == 200, r.text
+    th = r.json()["theory"]
+    assert th["temperature"] == 0 and th["beta"] is None and th["basin_fractions"] is None
+    assert "no noise" in th["beta_reason"] and "no noise" in th["basin_fractions_reason"]

@@ -109,7 +109,7 @@ class Histograms(Document):
 
 class BasinFraction(Document):
     basin: int
-    fraction: float
+    fraction: Optional[float] = None          # null when no particle survived
     stderr: Optional[float] = None
 
 
@@ -190,8 +190,8 @@ class TheoryExitTime(Document):
 
 class Theory(Document):
     temperature: float
-    beta: float
-    basin_fractions: list[float] = Field(default_factory=list)
+    beta: Optional[float] = None              # null at temperature 0 (see beta_reason)
+    basin_fractions: Optional[list[float]] = Field(default_factory=list)   # null: see basin_fractions_reason
     exit_times: list[TheoryExitTime] = Field(default_factory=list)
 
 

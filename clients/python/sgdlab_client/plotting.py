@@ -74,7 +74,7 @@ def _survival(ax: Any, result: Any, np: Any) -> None:
 def _basins(ax: Any, result: Any, np: Any) -> None:
     final = result.basins.final
     idx = np.arange(len(final))
-    ax.bar(idx - 0.2, [b.fraction for b in final], 0.4, yerr=[b.stderr or 0 for b in final], label="measured")
+    ax.bar(idx - 0.2, [float("nan") if b.fraction is None else b.fraction for b in final], 0.4, yerr=[b.stderr or 0 for b in final], label="measured")
     theory = result.gibbs.basin_fractions_theory if result.gibbs else None
     if theory:
         ax.bar(np.arange(len(theory)) + 0.2, theory, 0.4, label="Gibbs")

@@ -66,8 +66,8 @@ class SimulationResult(_ResultBase):
     trajectories: Optional[Trajectories] = None
     performance: Optional[Performance] = None
 
-    def basin_fractions(self) -> dict[int, float]:
-        """Final fraction of particles per basin index."""
+    def basin_fractions(self) -> dict[int, Optional[float]]:
+        """Final fraction of particles per basin index (None when no particle survived)."""
         return {b.basin: b.fraction for b in (self.basins.final if self.basins else [])}
 
 

@@ -73,7 +73,7 @@ class Histograms(Block):
 
 class BasinFraction(Block):
     basin: int
-    fraction: float
+    fraction: Optional[float] = Field(..., description="null when no particle survived")
     stderr: Optional[float] = None
 
 
@@ -298,6 +298,9 @@ class LocalLaw(Block):
     covariance_theory: Optional[list[list[float]]] = None
     covariance_measured: Optional[list[list[Optional[float]]]] = None
     stderr: Optional[list[list[Optional[float]]]] = None
+    covariance_independent_steps: Optional[list[list[float]]] = Field(
+        None, description="epoch-wise shuffles only: the Markov-kernel (independent-step) covariance, which does "
+                          "not apply; covariance_theory is then the epoch-shuffle covariance")
 
 
 class DivergedCount(Block):
@@ -350,15 +353,19 @@ class TheoryExitTime(Block):
     kramers_time: Optional[float] = None
     exact_time: Optional[float] = None
     exact_reason: Optional[str] = Field(None, description="why exact_steps is null")
+    kramers_reason: Optional[str] = Field(None, description="why kramers_steps is null (with `dynamics`)")
 
 
 class Theory(Block):
     """POST /v1/landscapes/analyze with a temperature (or lr and batch_size)."""
 
     temperature: float
-    beta: float
+    beta: Optional[float] = Field(..., description="1/temperature; null at temperature 0 (see beta_reason)")
+    beta_reason: Optional[str] = Field(None, description="why beta is null (with `dynamics`)")
     lr: Optional[float] = None
-    basin_fractions: Numbers = Field(..., description="Gibbs basin fractions")
+    basin_fractions: Optional[Numbers] = Field(..., description="stationary (Gibbs, zero-flux) basin fractions; "
+                                               "null where the theory has none (see basin_fractions_reason)")
+    basin_fractions_reason: Optional[str] = Field(None, description="why basin_fractions is null (with `dynamics`)")
     quadrature_error: Optional[QuadratureError] = None
     exit_times: list[TheoryExitTime]
 

@@ -84,9 +84,10 @@ def submission_warnings(spec: JobRequest, limits: Limits = DEFAULT_LIMITS) -> li
     from ..theory.validity import step_size_warnings
     if spec.kind not in ("simulation", "density_evolution"):
         return []
-    if not analysis_at_submission(spec.landscape, landscape_of(spec.landscape, limits)):
+    land = landscape_of(spec.landscape, limits)
+    if not analysis_at_submission(spec.landscape, land):
         return []
-    return step_size_warnings(spec.dynamics, spec.steps, analysis_of(spec.landscape, limits))
+    return step_size_warnings(spec.dynamics, spec.steps, analysis_of(spec.landscape, limits), land)
 
 
 def submission_seconds(limits: Limits) -> float:

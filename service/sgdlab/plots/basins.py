@@ -48,7 +48,7 @@ def draw_basins(fig: Figure, result: dict) -> None:
             mine = sorted((r for r in snaps if r["basin"] == k), key=lambda r: r["step"] or 0)
             mine += [r for r in final if r["basin"] == k and r["step"] is not None]
             steps = [r["step"] for r in mine]
-            line = ax2.errorbar(steps, [r["fraction"] for r in mine],
+            line = ax2.errorbar(steps, [np.nan if r["fraction"] is None else r["fraction"] for r in mine],
                                 yerr=[r["stderr"] or 0.0 for r in mine], marker="o", capsize=3, label=f"basin {k}")
             if k in theory:
                 ax2.axhline(theory[k], linestyle="--", linewidth=0.8, color=line[0].get_color())

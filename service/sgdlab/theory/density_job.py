@@ -131,7 +131,7 @@ def finish_density(plan: DensityPlan, results: list, seconds: float, job_id: str
     analysis = analysis_of(spec.landscape, plan.limits)
     model = _model(plan)
     noise = noise_block(model, land, analysis)
-    warnings = step_size_warnings(spec.dynamics, spec.steps, analysis) + noise_warnings(model, noise, land, analysis)
+    warnings = step_size_warnings(spec.dynamics, spec.steps, analysis, land) + noise_warnings(model, noise, land, analysis)
     return {"job_id": job_id, "kind": "density_evolution", "seed": spec.seed,
             "spec": normalised_spec(spec),
             "landscape": analysis.to_dict(), **evolved, "noise": noise,

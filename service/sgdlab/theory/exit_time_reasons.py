@@ -27,3 +27,17 @@ def unavailable_reasons(analysis: LandscapeAnalysis, dim: int, from_: int, to: i
         else:
             out["exact_reason"] = "the backward-equation solve gave no finite value (barrier too high for doubles)"
     return out
+
+
+def exit_theory_reasons(analysis: LandscapeAnalysis, dim: int, model, theory: dict, from_: int, to: int
+                        ) -> dict[str, str]:
+    """The reasons next to the null values of one `exit_theory` answer with a dynamics' noise `model`: the
+    solver's own reason (its `exact_reason`, or an `unavailable: ...` method name) first, else the general one."""
+    temperature = model.scale if model.kind != "none" else 0.0
+    why = unavailable_reasons(analysis, dim, from_, to, temperature, theory["kramers_steps"], theory["exact_steps"])
+    for key, method in (("kramers_reason", "kramers_formula"), ("exact_reason", "exact_method")):
+        if key in why and str(theory[method] or "").startswith(("unavailable", "none")):
+            why[key] = theory[method]
+    if "exact_reason" in why and theory.get("exact_reason"):
+        why["exact_reason"] = theory["exact_reason"]
+    return why

@@ -34,6 +34,8 @@ def exponential_mle(times: np.ndarray, escaped: np.ndarray) -> tuple[float | Non
     """
     t = np.asarray(times, dtype=float)
     esc = np.asarray(escaped, dtype=bool)
+    if not len(t):           # no particle to observe: no bound either way
+        return None, (None, None)
     exposure = float(t.sum())
     k = int(esc.sum())
     censored = k < len(t)

@@ -20,7 +20,7 @@ from ..limits import DEFAULT_LIMITS
 from . import exit_times as et
 from .grids import resolve_range
 from .landscape_analysis import LandscapeAnalysis
-from .noise import NoiseModel
+from .noise import NoiseModel, correlated_note
 from .state_dependent import VanishingNoise, kramers_1d, mfpt_1d, noise_profile_1d
 
 
@@ -41,6 +41,24 @@ def saddle_temperature(landscape: Landscape, model: NoiseModel, saddle) -> float
 
 
 def exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseModel, from_: int, to: int,
+                radius: float | None = None, range: Sequence[Sequence[float]] | None = None,
+                exact: bool = True) -> dict[str, Any]:
+    """{"kramers_steps", "exact_steps", "kramers_formula", "exact_method"} for an exit from minimum `from_`
+    into the ball of `radius` around minimum `to`, with the noise of `model` (times in steps of lr); the
+    formula names say which assumption they make that the dynamics do not satisfy."""
+    out = _exit_theory(landscape, analysis, model, from_, to, radius, range, exact)
+    notes = [n for n in (GAUSSIAN_NOTE if model.kind == "minibatch" else None, correlated_note(model)) if n]
+    for key in ("kramers_formula", "exact_method"):
+        if notes and out[key] and not out[key].startswith("unavailable"):
+            out[key] += "".join(f" ({n})" for n in notes)
+    return out
+
+
+GAUSSIAN_NOTE = ("Gaussian (diffusion) approximation of the minibatch noise: the batch gradient's noise is replaced "
+                 "by a Gaussian of the same covariance; see validity non_gaussian_noise")
+
+
+def _exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseModel, from_: int, to: int,
                 radius: float | None = None, range: Sequence[Sequence[float]] | None = None,
                 exact: bool = True) -> dict[str, Any]:
     """{"kramers_steps", "exact_steps", "kramers_formula", "exact_method"} for an exit from minimum `from_`
@@ -66,12 +84,20 @@ def exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseM
     saddle = _saddle(analysis, from_, to)
     if landscape.dim == 1:
         (lo, hi), = resolve_range(landscape, range)
+        m = analysis.minima[from_]
+        r = analysis.default_exit_radius(to, from_) if radius is None else float(radius)
         try:
             profile = noise_profile_1d(landscape, model, lo, hi)
-        except VanishingNoise as exc:
-            out["kramers_formula"] = out["exact_method"] = f"unavailable: {exc}"
-            return out
-        m = analysis.minima[from_]
+        except VanishingNoise:
+            # only the side of the target ball the start is on is integrated: the noise may vanish inside it
+            target = float(analysis.minima[to].location[0])
+            lo, hi = (lo, target - r) if float(m.location[0]) < target else (target + r, hi)
+            try:
+                profile = noise_profile_1d(landscape, model, lo, hi)
+            except VanishingNoise as exc:
+                out["kramers_formula"] = out["exact_method"] = (
+                    f"unavailable: {exc} (inside the integrated interval [{lo:.6g}, {hi:.6g}])")
+                return out
         if saddle is not None:
             k = kramers_1d(profile, float(m.location[0]), float(saddle.location[0]),
                            float(m.hessian_eigenvalues[0]), float(saddle.hessian_eigenvalues[0]))
@@ -79,7 +105,6 @@ def exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseM
         out["kramers_formula"] = ("kramers_state_dependent_1d: 2pi/sqrt(L''_m |L''_s|) sqrt(D_s/D_m) "
                                   "exp(integral_m^s L'/D), D = lr Sigma/(2B)")
         if exact:
-            r = analysis.default_exit_radius(to, from_) if radius is None else float(radius)
             tau = mfpt_1d(profile, float(m.location[0]), float(analysis.minima[to].location[0]), r,
                           4 * DEFAULT_LIMITS.max_grid_points_1d)
             out["exact_steps"] = _finite(tau / lr)
@@ -94,15 +119,103 @@ def exit_theory(landscape: Landscape, analysis: LandscapeAnalysis, model: NoiseM
         out["exact_method"] = ("grid_chain_2d: mean hitting time of the grid chain with the anisotropic kernel "
                                "N(w - lr grad L, (lr^2/B) Sigma(w)), reflecting box" if tau is not None else
                                f"unavailable: {why}")
+    direct = analysis.saddle_between(from_, to)
+    tau, why = (kramers_along_path(landscape, model, analysis.minima[from_].location, direct.location)
+                if direct is not None else (None, "no saddle connects the two basins directly"))
+    if tau is not None:
+        out["kramers_steps"] = _finite(tau / lr)
+        out["kramers_formula"] = PATH_FORMULA
+        return _exact_fallback(out, landscape.dim)
     if saddle is not None:
         T_s = saddle_temperature(landscape, model, saddle)
         if T_s > 0:
             out["kramers_steps"] = _finite(et.kramers_steps(analysis, from_, to, T_s, lr))
     out["kramers_formula"] = ("eyring_kramers_saddle_temperature: the isotropic formula at T = u^T D(s) u, "
                               "u the unstable direction at the saddle (approximate for anisotropic, "
-                              "state-dependent noise)")
+                              f"state-dependent noise; the path formula is unavailable: {why})")
+    return _exact_fallback(out, landscape.dim)
+
+
+PATH_FORMULA = ("kramers_path_state_dependent: quasi-1-D Kramers along the minimum energy path m -> s (string "
+                "method), 2pi/sqrt(lambda_m |lambda_s|) sqrt(D_tt(s)/D_tt(m)) exp(integral_m^s L'(r)/D_tt(r) dr) "
+                "sqrt(det H_perp(s) det D_perp(m) / (det H_perp(m) det D_perp(s))), D_tt = t^T D t the diffusion "
+                "along the path's tangent t, D = lr Sigma/(2B), perp: the directions across the path (approximate: "
+                "neglects the diffusion across the path's curvature and the non-equilibrium drift of anisotropic "
+                "noise; equals the 1-D formula for a separable loss)")
+PATH_NODES = 2001     # points along the minimum energy path for the integral of L'/D_tt
+
+
+def _transverse(hessian: np.ndarray, diffusion: np.ndarray, along: np.ndarray) -> tuple[float, float, float, float]:
+    """(eigenvalue along `along`, D along that eigenvector, det of the other Hessian eigenvalues, det of D
+    projected on their eigenvectors)."""
+    vals, vecs = np.linalg.eigh(hessian)
+    k = int(np.argmax(np.abs(vecs.T @ along)))
+    v, rest = vecs[:, k], np.delete(vecs, k, axis=1)
+    return (float(vals[k]), float(v @ diffusion @ v), float(np.prod(np.delete(vals, k))),
+            float(np.linalg.det(rest.T @ diffusion @ rest)) if rest.shape[1] else 1.0)
+
+
+_PATHS: dict = {}     # (landscape id, model, minimum, saddle) -> (landscape, answer): one result asks twice
+
+
+def kramers_along_path(landscape: Landscape, model: NoiseModel, minimum: np.ndarray, saddle: np.ndarray
+                       ) -> tuple[float | None, str]:
+    """Continuous-time quasi-1-D Kramers time from `minimum` over `saddle` with state-dependent, anisotropic
+    noise (PATH_FORMULA), or (None, why). Cached per landscape object (a result asks for the mixing time too)."""
+    key = (id(landscape), model, tuple(np.asarray(minimum, dtype=float).ravel()),
+           tuple(np.asarray(saddle, dtype=float).ravel()))
+    hit = _PATHS.get(key)
+    if hit is not None and hit[0] is landscape:
+        return hit[1]
+    answer = _kramers_along_path(landscape, model, minimum, saddle)
+    if len(_PATHS) >= 8:
+        _PATHS.clear()
+    _PATHS[key] = (landscape, answer)
+    return answer
+
+
+def _kramers_along_path(landscape: Landscape, model: NoiseModel, minimum: np.ndarray, saddle: np.ndarray
+                        ) -> tuple[float | None, str]:
+    from scipy.interpolate import CubicSpline
+
+    from .string_method import minimum_energy_path
+    m, s = np.asarray(minimum, dtype=float), np.asarray(saddle, dtype=float)
+    path = minimum_energy_path(landscape, m, s, images=61)
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+    if not arc[-1] > 0 or np.any(np.diff(arc) <= 0):
+        return None, "the minimum energy path is degenerate"
+    spline = CubicSpline(arc, path, axis=0)
+    r = np.linspace(0.0, arc[-1], PATH_NODES)
+    x, tangent = spline(r), spline(r, 1)
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
+    grad = landscape.grad(x)
+    diff = model.diffusion(landscape, x)
+    d_tt = np.einsum("ni,nij,nj->n", tangent, diff, tangent)
+    if not np.all(np.isfinite(d_tt)) or not np.all(np.isfinite(grad)) or d_tt.min() <= 1e-12 * d_tt.max():
+        k = int(np.argmin(d_tt))
+        return None, f"the noise along the path vanishes near w = {np.round(x[k], 6).tolist()}"
+    ratio = np.einsum("ni,ni->n", grad, tangent) / d_tt
+    exponent = float(np.sum(0.5 * (ratio[1:] + ratio[:-1]) * np.diff(r)))
+    if exponent > 700:
+        return float("inf"), ""
+    ends = np.vstack([m, s])
+    hess, dends = landscape.hessian(ends), model.diffusion(landscape, ends)
+    lam_m, dm, hm_perp, dm_perp = _transverse(hess[0], dends[0], tangent[0])
+    vals_s, vecs_s = np.linalg.eigh(hess[1])
+    lam_s, ds, hs_perp, ds_perp = _transverse(hess[1], dends[1], vecs_s[:, 0])
+    if not (lam_m > 0 and lam_s < 0 and dm > 0 and ds > 0 and hm_perp > 0 and hs_perp > 0 and dm_perp > 0
+            and ds_perp > 0):
+        return None, "the Hessians or the noise at the minimum and the saddle are not those of a simple barrier"
+    pre = 2 * np.pi / np.sqrt(lam_m * abs(lam_s)) * np.sqrt(ds / dm) * np.sqrt(hs_perp * dm_perp / (hm_perp * ds_perp))
+    return float(pre * np.exp(exponent)), ""
+
+
+def _exact_fallback(out: dict[str, Any], dim: int) -> dict[str, Any]:
+    """The exact method's name when no exact value was computed (above 2-D, or not asked for)."""
     if out["exact_method"] is None:
-        out["exact_method"] = "unavailable: no exact exit time for state-dependent noise above 2-D"
+        out["exact_method"] = ("unavailable: no exact exit time for state-dependent noise above 2-D; "
+                               "exit_times.method \"splitting\" measures it on the real dynamics" if dim > 2
+                               else "not computed")
     return out
 
 
@@ -130,7 +243,8 @@ def grid_chain_mfpt_steps(landscape: Landscape, model: NoiseModel, ranges: Seque
               for lo, hi in ranges]
     if max(points) > GRID_CHAIN_MAX_POINTS:
         return None, (f"the kernel (typical width {sd:.3g}) needs {max(points)} grid cells per axis, more than "
-                      f"{GRID_CHAIN_MAX_POINTS}")
+                      f"{GRID_CHAIN_MAX_POINTS}: a smaller analysis box (`range`) or a larger lr/B coarsens it; "
+                      "exit_times.method \"splitting\" measures the exit time on the real dynamics")
     grid = make_grid(ranges, [max(p, 20) for p in points])
     key = (id(landscape), model, tuple(map(tuple, ranges)))
     cached = _CHAINS.get(key)

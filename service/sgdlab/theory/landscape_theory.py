@@ -61,13 +61,14 @@ def dynamics_theory(landscape: Landscape, model: NoiseModel, dynamics: Any, rang
     fractions (Gibbs for isotropic noise, the zero-flux law for data noise in 1-D), exit times with its own noise
     (`exact_method`, `kramers_formula`), the local laws, and validity warnings. `temperature` is lr/(2B) for
     isotropic noise and the scalar temperature at the deepest minimum for data noise (with a `note`)."""
+    from .exit_time_reasons import exit_theory_reasons
     from .exit_times_noise import exit_theory
     from .local_laws import local_laws
     from .stationary import stationary_block
     from .validity import noise_warnings, step_size_warnings, validity_block
     out: dict[str, Any] = {"landscape": analysis.to_dict(), "theory": None}
     noise = noise_block(model, landscape, analysis)
-    warnings = step_size_warnings(dynamics, 1, analysis) + noise_warnings(model, noise, landscape, analysis)
+    warnings = step_size_warnings(dynamics, 1, analysis, landscape) + noise_warnings(model, noise, landscape, analysis)
     theory: dict[str, Any] = {"lr": model.lr, "batch_size": model.batch_size, "noise": noise,
                               "validity": validity_block(0, 0, warnings)["warnings"]}
     deepest = deepest_minimum(analysis)
@@ -81,8 +82,14 @@ def dynamics_theory(landscape: Landscape, model: NoiseModel, dynamics: Any, rang
         temperature = model.scale
     theory["temperature"] = temperature
     theory["beta"] = 1.0 / temperature if temperature > 0 else None
-    basin = None
-    if model.kind == "isotropic" and analysis.minima:
+    if theory["beta"] is None:
+        theory["beta_reason"] = ("no noise: gradient descent is deterministic, the temperature is 0"
+                                 if model.kind == "none" else "the noise vanishes at the deepest minimum: "
+                                 "the temperature there is 0")
+    basin, why = None, None
+    if not analysis.minima:
+        law, why = None, "the analysis found no minimum on the box"
+    elif model.kind == "isotropic":
         basin = gibbs_basin_fractions(landscape, analysis, 1.0 / temperature, range)
         law = "gibbs"
     elif model.state_dependent:
@@ -90,14 +97,19 @@ def dynamics_theory(landscape: Landscape, model: NoiseModel, dynamics: Any, rang
         basin, law = st["basin_fractions_theory"], st["law"]
         if st.get("note"):
             theory["stationary_note"] = st["note"]
+            why = st["note"]
     else:
-        law = None
+        law, why = None, ("no noise: gradient descent has no stationary law, each particle goes to the minimum "
+                          "of the basin it starts in (its basin fractions are those of the initial law)")
     theory["stationary_law"] = law
     theory["basin_fractions"] = basin
+    if basin is None:
+        theory["basin_fractions_reason"] = why or "no stationary law is computed for this noise"
     exits = []
     for b in analysis.barriers:
         th = exit_theory(landscape, analysis, model, b.from_, b.to, range=range)
         t_from = next(m["temperature_scalar"] for m in noise["minima"] if m["index"] == b.from_)
+        th = {**th, "exact_reason": None, **exit_theory_reasons(analysis, landscape.dim, model, th, b.from_, b.to)}
         exits.append({"from": b.from_, "to": b.to, "barrier": b.height,
                       "beta_barrier": b.height / t_from if t_from > 0 else None, **th,
                       "kramers_time": None if th["kramers_steps"] is None else th["kramers_steps"] * model.lr,

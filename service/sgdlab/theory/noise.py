@@ -31,6 +31,13 @@ class NoiseModel:
     lr: float
     batch_size: int
     factor: float = 1.0            # (n - B)/(n - 1) for minibatch_sgd without replacement, else 1
+    epoch_steps: int = 0           # n // B steps per epoch of epoch-wise shuffles (0 with replacement)
+    n_samples: int = 0             # data rows of a finite sum (0 otherwise)
+
+    @property
+    def correlated(self) -> bool:
+        """True for epoch-wise shuffles with at least 2 batches per epoch: the steps' noises are not independent."""
+        return self.epoch_steps >= 2
 
     @property
     def state_dependent(self) -> bool:
@@ -76,6 +83,19 @@ def per_sample_moments(landscape: FiniteSumLandscape, w: np.ndarray) -> tuple[np
     return mean, cov
 
 
+def per_sample_excess_kurtosis(landscape: FiniteSumLandscape, w: np.ndarray) -> float | None:
+    """Excess kurtosis E[z^4]/E[z^2]^2 - 3 of the per-sample gradient deviations z along Sigma's top eigenvector at
+    the point w (0 for Gaussian noise); None where the noise vanishes."""
+    rows = landscape.n_samples
+    x = np.asarray(w, dtype=float).reshape(1, -1)
+    g = landscape.sample_grad(x, np.arange(rows)[None, :])[0]          # (rows, d)
+    g = g - g.mean(axis=0)
+    vals, vecs = np.linalg.eigh(g.T @ g / rows)
+    z = g @ vecs[:, -1]
+    m2 = float(np.mean(z ** 2))
+    return float(np.mean(z ** 4)) / m2 ** 2 - 3.0 if m2 > 0 else None
+
+
 def gradient_covariance(landscape: Landscape, w: np.ndarray) -> np.ndarray:
     """Per-sample gradient covariance Sigma(w) of a finite sum (population normalisation): (n, d) -> (n, d, d)."""
     if not isinstance(landscape, FiniteSumLandscape):
@@ -90,8 +110,9 @@ def noise_model(dynamics: Any, landscape: Landscape, lr: float) -> NoiseModel:
         return NoiseModel("none", float(lr), b)
     if dynamics.method == "minibatch_sgd":
         n = landscape.n_samples
-        factor = 1.0 if dynamics.replacement or n <= 1 else (n - b) / (n - 1)
-        return NoiseModel("minibatch", float(lr), b, factor)
+        shuffled = not dynamics.replacement and n > 1
+        factor = (n - b) / (n - 1) if shuffled else 1.0
+        return NoiseModel("minibatch", float(lr), b, factor, n // b if shuffled else 0, n)
     if dynamics.noise == "gradient_covariance":
         return NoiseModel("gradient_covariance", float(lr), b)
     return NoiseModel("isotropic", float(lr), b)
@@ -160,3 +181,13 @@ def deepest_minimum(analysis: Any) -> int | None:
 def scalar_temperature_at(block: dict[str, Any], index: int) -> float:
     """The noise block's scalar temperature at minimum `index`."""
     return float(next(m["temperature_scalar"] for m in block["minima"] if m["index"] == index))
+
+
+CORRELATED_NOTE = ("assumes independent steps (a Markov kernel): with epoch-wise shuffles (replacement false) the "
+                   "noises of one epoch's steps sum to about zero and are negatively correlated, so this does not "
+                   "hold (validity: correlated_noise)")
+
+
+def correlated_note(model: NoiseModel) -> str | None:
+    """The note on every Markov-kernel number (stationary, gibbs, exit times) when the steps' noises correlate."""
+    return CORRELATED_NOTE if model.correlated else None

@@ -92,7 +92,11 @@ def _noise_profile_1d(landscape: Landscape, model: NoiseModel, lo: float, hi: fl
     if not np.all(np.isfinite(grad)) or not np.all(np.isfinite(diff)):
         raise VanishingNoise("the gradient or the noise is not finite on the interval")
     floor = MIN_RELATIVE_D * float(diff.max(initial=0.0))
-    if not floor > 0 or diff.min() <= floor:
+    if not floor > 0:
+        raise VanishingNoise("there is no gradient noise on the interval (Sigma = 0: e.g. the batch is the whole "
+                             "data set, B = n without replacement, or every row has the same gradient): the "
+                             "dynamics is gradient descent, with no stationary density or noise-driven exit")
+    if diff.min() <= floor:
         k = int(np.argmin(diff))
         raise VanishingNoise(f"the gradient noise (nearly) vanishes near w = {nodes[k]:.6g} (D = {diff[k]:.3g}, "
                              f"{diff[k] / diff.max():.2g} of its maximum): SGD settles there and the zero-flux "

@@ -21,7 +21,7 @@ import numpy as np
 from ..core.landscapes.base import Landscape
 from .gibbs import goodness_of_fit
 from .grids import resolve_range
-from .noise import NoiseModel
+from .noise import NoiseModel, correlated_note
 from .state_dependent import VanishingNoise, basin_fractions, bin_probabilities, noise_profile_1d
 
 _FIT_KEYS = ("kl_divergence", "total_variation", "chi2_pvalue")
@@ -50,6 +50,16 @@ def stationary_block(landscape: Landscape, analysis: Any, model: NoiseModel, edg
     """The stationary law of `model` on the histogram's bins (1-D/2-D) and per basin, with the goodness of fit."""
     if model.kind == "none":
         return None
+    out = _stationary(landscape, analysis, model, edges, counts, basin_fractions_empirical, gibbs, range)
+    extra = correlated_note(model)
+    if out is not None and extra:
+        out["note"] = (out["note"] + "; " if out.get("note") else "") + extra
+    return out
+
+
+def _stationary(landscape: Landscape, analysis: Any, model: NoiseModel, edges: list | None, counts: np.ndarray | None,
+                basin_fractions_empirical: Sequence[float] | None, gibbs: dict | None,
+                range: Sequence[Sequence[float]] | None) -> dict[str, Any] | None:
     if not model.state_dependent:
         if gibbs is None:
             return None
@@ -66,10 +76,16 @@ def stationary_block(landscape: Landscape, analysis: Any, model: NoiseModel, edg
             _basin_tv(out, basin_fractions_empirical)
             return out
     if landscape.dim > 1:
-        return _empty("local_gaussian", "state-dependent noise above 1-D"
-                      + (" (the grid chain on these bins is beyond its budget)" if landscape.dim == 2 else "")
-                      + ": only the Gaussian law at each minimum is given (local_laws); no density or basin "
-                      "fractions are claimed")
+        if landscape.dim == 2 and edges is None:
+            why = (" (no histogram bins here: a job's result gives the grid chain's invariant law on its "
+                   "histogram's bins, law grid_chain, when within budget)")
+        elif landscape.dim == 2:
+            why = (" (the grid chain on these bins is beyond its budget: a coarser `observe.histogram` (fewer bins, "
+                   "a smaller box) or a density_evolution job gives the chain's own law)")
+        else:
+            why = " (no grid method above 2-D)"
+        return _empty("local_gaussian", "state-dependent noise above 1-D" + why + ": only the Gaussian law at "
+                      "each minimum is given (local_laws); no density or basin fractions are claimed")
     (lo, hi), = resolve_range(landscape, range)
     if edges is not None:
         lo, hi = min(lo, float(edges[0][0])), max(hi, float(edges[0][-1]))

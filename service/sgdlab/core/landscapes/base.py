@@ -65,6 +65,10 @@ class FiniteSumLandscape(Landscape):
         """Per-sample gradients: w (n, d), idx (n, b) ints -> (n, b, d)."""
         raise NotImplementedError
 
+    def sample_hessians(self, w: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+        """Per-sample Hessians at one point w (d,) for the data rows `rows`: (rows, d, d)."""
+        raise NotImplementedError
+
     def batch_grad(self, w: np.ndarray, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Mean gradient over each particle's batch: w (n, d), idx (n, b) -> (n, d)."""
         g = self.sample_grad(w, idx).mean(axis=1)

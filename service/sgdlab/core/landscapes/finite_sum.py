@@ -134,6 +134,18 @@ class FiniteSumFormulaLandscape(FiniteSumLandscape):
                     out[s, k // d, k % d] = self._mean_rows(part, s.stop - s.start)
         return out
 
+    def sample_hessians(self, w: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+        """Per-sample Hessians at one point w (d,) for the data rows `rows`: (rows, d, d)."""
+        d = self.dim
+        x = np.asarray(w, dtype=float).reshape(1, d)
+        data = [col[None, rows] for col in self._data]
+        n = data[0].shape[1]
+        out = np.empty((n, d, d))
+        with np.errstate(all="ignore"):
+            for k, part in enumerate(self._compiled.hessian(*[x[:, j, None] for j in range(d)], *data)):
+                out[:, k // d, k % d] = np.broadcast_to(np.asarray(part, dtype=float), (1, n))[0]
+        return out
+
     # ------------------------------------------------------------------ minibatches
 
     def _batch_parts(self, w: np.ndarray, idx: np.ndarray) -> list[Any]:

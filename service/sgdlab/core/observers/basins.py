@@ -28,8 +28,11 @@ def basin_fractions(counts: np.ndarray) -> list[dict]:
     n = counts[:-1].sum()
     out = []
     for k, c in enumerate(counts[:-2]):
-        p = c / n if n else 0.0
-        out.append({"basin": k, "fraction": float(p), "stderr": float(np.sqrt(p * (1 - p) / n)) if n else 0.0})
+        if not n:           # no particle survived: no fraction to report
+            out.append({"basin": k, "fraction": None, "stderr": None})
+            continue
+        p = c / n
+        out.append({"basin": k, "fraction": float(p), "stderr": float(np.sqrt(p * (1 - p) / n))})
     return out
 
 
@@ -72,6 +75,6 @@ class BasinObserver:
         final = merged["final"]
         n = int(final[:-1].sum())                       # particles that did not diverge
         return {"final": basin_fractions(final), "particles": n, "diverged": int(final[-1]),
-                "unassigned": int(final[-2]), "unassigned_fraction": float(final[-2] / n) if n else 0.0,
+                "unassigned": int(final[-2]), "unassigned_fraction": float(final[-2] / n) if n else None,
                 "snapshots": [{"step": s, "fractions": [b["fraction"] for b in basin_fractions(merged["snapshots"][i])]}
                               for i, s in enumerate(self.snapshots)]}

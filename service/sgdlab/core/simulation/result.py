@@ -23,6 +23,12 @@ def _json_float(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _empirical_fractions(out: dict) -> list[float] | None:
+    """The final basin fractions of a result, or None without basins or without surviving particles."""
+    fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])]
+    return fractions if fractions and all(f is not None for f in fractions) else None
+
+
 GIBBS_FINITE_SUM_BUDGET = 5e8  # loss evaluations x data rows the Gibbs comparison may spend on a finite sum
 
 
@@ -43,7 +49,7 @@ def _gibbs_block(plan: SimulationPlan, land, out: dict, states: dict, observers:
     """The Gibbs comparison at `beta`: on the histogram's bins in 1-D/2-D, basin-level otherwise or when too costly."""
     from ...theory.gibbs import gibbs_basin_fractions, gibbs_comparison
     spec = plan.spec
-    fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])] or None
+    fractions = _empirical_fractions(out)
     lr_end = final_lr(spec.dynamics.lr, spec.steps)
     cost, grid_points = 0.0, None
     if isinstance(land, FiniteSumLandscape) and land.dim <= 2:
@@ -83,22 +89,17 @@ def _exit_block(plan: SimulationPlan, land, model, states: dict) -> dict:
     """The exit_times block: diverged and untracked particles left out; theory with the job's own noise."""
     from ...theory import exit_times as et
     from ...theory.exit_time_fit import exponential_fit_test
-    from ...theory.exit_time_reasons import unavailable_reasons
+    from ...theory.exit_time_reasons import exit_theory_reasons
     from ...theory.exit_times_noise import exit_theory
     spec = plan.spec
     e = spec.observe.exit_times
     all_times = states["exit_times"]["times"]
     times = all_times[(all_times != NOT_TRACKED) & (all_times != DIVERGED)]
     theory = exit_theory(land, plan.analysis, model, e.from_, e.to, plan.exit_radius, plan.analysis.range)
-    T = model.scale if model.kind != "none" else 0.0
     # why a theory value is missing: the solver's own reason first, else the general one
-    why = unavailable_reasons(plan.analysis, land.dim, e.from_, e.to, T, theory["kramers_steps"],
-                              theory["exact_steps"])
-    for key, method in (("kramers_reason", "kramers_formula"), ("exact_reason", "exact_method")):
-        if key in why and model.state_dependent and str(theory[method] or "").startswith("unavailable"):
-            why[key] = theory[method]
+    why = exit_theory_reasons(plan.analysis, land.dim, model, theory, e.from_, e.to)
     summary = et.exit_time_summary(times, times >= 0, spec.steps, e.from_, e.to, theory["kramers_steps"],
-                                   theory["exact_steps"], theory.get("exact_reason") or why.get("exact_reason"))
+                                   theory["exact_steps"], why.get("exact_reason"))
     summary["kramers_formula"], summary["exact_method"] = theory["kramers_formula"], theory["exact_method"]
     summary["radius"] = plan.exit_radius
     summary["not_tracked"] = int((all_times == NOT_TRACKED).sum())   # particles that did not start in `from`
@@ -124,7 +125,7 @@ def _relaxation(plan: SimulationPlan, land, model) -> float | None:
 def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, seconds: float | None = None) -> dict:
     """The result document of a finished simulation job."""
     from ...theory.local_laws import local_laws
-    from ...theory.noise import noise_block, noise_model
+    from ...theory.noise import correlated_note, noise_block, noise_model
     from ...theory.stationary import stationary_block
     from ...theory import validity as va
 
@@ -153,9 +154,10 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
     gibbs_beta, gibbs_note = _theory_gibbs_beta(model, noise, plan.analysis, beta)
     if spec.observe.gibbs and gibbs_beta is not None:
         out["gibbs"] = _gibbs_block(plan, land, out, states, observers, gibbs_beta)
-        if gibbs_note:
-            out["gibbs"]["note"] = (out["gibbs"]["note"] + "; " if out["gibbs"].get("note") else "") + gibbs_note
-    fractions = [b["fraction"] for b in out.get("basins", {}).get("final", [])] or None
+        for extra in (gibbs_note, correlated_note(model)):
+            if extra:
+                out["gibbs"]["note"] = (out["gibbs"]["note"] + "; " if out["gibbs"].get("note") else "") + extra
+    fractions = _empirical_fractions(out)
     if land.dim <= 2 and "histograms" in states:
         edges, counts = observers["histograms"].binning.edges, states["histograms"]["final"]
     else:
@@ -165,7 +167,7 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
     if stationary is not None:
         out["stationary"] = stationary
     out["local_laws"] = local_laws(land, plan.analysis, model,
-                                   moments_of(states["basins"]) if "basins" in states else None)
+                                   moments_of(states["basins"]) if "basins" in states else None, spec.steps)
     if "exit_times" in states:
         out["exit_times"] = _exit_block(plan, land, model, states)
         out["exit_times"]["method"] = "direct"
@@ -176,9 +178,9 @@ def build_result(plan: SimulationPlan, merged: dict, job_id: str | None = None, 
         out["loss_trace"] = observers["loss_trace"].summarise(states["loss_trace"])
     if "trajectories" in states:
         out["trajectories"] = observers["trajectories"].summarise(states["trajectories"])
-    warnings = va.step_size_warnings(spec.dynamics, spec.steps, plan.analysis)
+    warnings = va.step_size_warnings(spec.dynamics, spec.steps, plan.analysis, land)
     warnings += va.noise_warnings(model, noise, land, plan.analysis)
-    warnings += va.not_mixed_warning(_relaxation(plan, land, model), spec.steps)
+    warnings += va.not_mixed_warning(_relaxation(plan, land, model), spec.steps, warnings)
     out["validity"] = va.validity_block(merged["diverged"], merged["particles"], warnings)
     ps = merged["particle_steps"]
     run_seconds = merged.get("run_seconds") if "splitting" not in merged else None

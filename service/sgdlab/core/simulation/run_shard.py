@@ -6,7 +6,8 @@ chunk of steps at once, recording first passages and time-average frames inside;
 steps other observers record, at chunk boundaries for progress and cancellation, and at the end).
 Snapshots, loss traces, trajectories and basin snapshots fire at a few given steps, so they stay outside the
 kernel (fusing them would bring the loss, the basin map and their buffers into it for nothing measurable).
-Divergence is read from the final positions on both backends (non-finite coordinates propagate alike).
+Divergence is read from the final positions on both backends (non-finite coordinates propagate alike), with one
+shared end-of-block rule for particles blowing up while still finite (observers.divergence.mark_diverged).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..dynamics.inits import initial_positions
 from ..dynamics.methods import block_size_for, make_method
 from ..dynamics.schedules import lr_series
 from ..errors import Cancelled
+from ..observers.divergence import diverged_rows, mark_diverged
 from ..observers.first_passage import FirstPassageObserver
 from ..observers.histograms import HistogramObserver
 from .hooks import NoHooks, ShardHooks
@@ -76,6 +78,7 @@ def run_shard(plan: SimulationPlan, shard: int, hooks: ShardHooks | None = None)
         method = make_method(land, spec.dynamics, block)
         lrs = lr_array.tolist()
     diverged = 0
+    box, lr_end = plan.analysis.range, float(lr_array[-1]) if len(lr_array) else 0.0
     started = time.perf_counter()
     with np.errstate(all="ignore"):
         for b0 in range(0, count, block):
@@ -105,9 +108,10 @@ def run_shard(plan: SimulationPlan, shard: int, hooks: ShardHooks | None = None)
                         if hooks.cancelled():
                             raise Cancelled(f"shard {shard} cancelled at step {t + 1}")
                         hooks.progress(shard, (b0 * steps + n * (t + 1)) / total)
+            mark_diverged(w, box, lr_end, land.grad)     # blown up but finite: diverged too (both backends)
             for o in observers.values():
                 o.end_block(w)
-            diverged += int((~np.isfinite(w).all(axis=1)).sum())
+            diverged += int(diverged_rows(w).sum())
             hooks.progress(shard, (b0 + n) * steps / total)
     return {"shard": shard, "states": {k: o.state() for k, o in observers.items()}, "diverged": diverged,
             "particles": count, "particle_steps": count * steps, "seconds": time.perf_counter() - started,
