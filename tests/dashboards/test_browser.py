@@ -374,6 +374,9 @@ def test_splitting_exit_times_show_method_probability_cost_and_the_direct_estima
     page.wait_for_selector("#plots img#plot-splitting", timeout=20_000)
     page.wait_for_function("() => document.querySelector('#plot-splitting').complete", timeout=60_000)
     assert page.eval_on_selector("#plot-splitting", "i => i.naturalWidth") > 0
+    row, card = (page.eval_on_selector(sel, "e => e.getBoundingClientRect().width")
+                 for sel in ("#plot-splitting", "#plots"))
+    assert row > 0.9 * card, (row, card)      # its two panels get a full row, not half of one
     page.locator("#plot-splitting").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "10-splitting-job.png"), full_page=True)
     assert not page.js_errors, page.js_errors

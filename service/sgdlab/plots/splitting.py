@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .errors import PlotUnavailable
 from .landscape_view import (critical_points, draw_contours, mark_critical_points_1d, mark_critical_points_2d,
@@ -68,6 +69,7 @@ def draw_levels(ax: Axes, result: dict, exit_times: dict) -> None:
     if not levels.size:
         ax.text(0.5, 0.5, "no AMS iteration: every replica reached the target or none did", ha="center",
                 transform=ax.transAxes, fontsize=8, color="0.3")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("AMS iteration")
     ax.set_ylabel(f"level of the reaction coordinate ({exit_times.get('coordinate')})")
     ax.set_title(_title(exit_times), fontsize=9)
