@@ -87,6 +87,21 @@ def test_panels_draw_the_levels_target_and_every_reactive_path(which, dim, reque
         assert {pt.get_label() for pt in paths_ax.patches} == {"A", "Σ", "B"}
 
 
+def test_formula_coordinate_target_is_the_formula_at_minimum_to():
+    result = run_job(exit_job({"builtin": "double_well", "params": {"height": 0.5, "tilt": 0.1}}, 0.1, "splitting",
+                              repetitions=2, coordinate={"formula": "0.5 - 2*w"}))
+    e = result["exit_times"]
+    assert e["coordinate"] == "formula"
+    fig = new_figure(10.0, 4.6)
+    draw_splitting(fig, result)
+    levels_ax = fig.axes[0]
+    target = [ln for ln in levels_ax.lines if ln.get_label().startswith("target")]
+    w_to = result["landscape"]["minima"][0]["location"][0]
+    assert target[0].get_ydata()[0] == pytest.approx(0.5 - 2 * w_to, rel=1e-12)
+    assert max(e["levels"]) < 0.5 - 2 * w_to                 # the levels stay below the target they head for
+    assert levels_ax.get_yscale() == "linear"
+
+
 def test_above_2d_draws_the_loss_along_each_path(split_1d):
     import copy
     result = copy.deepcopy(split_1d)       # the 1-D double well's paths, read as 3-D quadratic paths
