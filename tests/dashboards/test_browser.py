@@ -370,5 +370,13 @@ def test_splitting_exit_times_show_method_probability_cost_and_the_direct_estima
     assert values["mean exit time (steps)"].startswith(f"{x['mean_steps']:.4g}".replace("+0", "+"))
     direct = values["direct estimate (steps)"]
     assert f"{x['direct']['escaped']} of {x['direct']['particles']} escaped" in direct, direct
+    # the splitting plot (AMS levels, reactive paths) is offered because the result has exit_times.levels
+    page.wait_for_selector("#plots img#plot-splitting", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#plot-splitting').complete", timeout=60_000)
+    assert page.eval_on_selector("#plot-splitting", "i => i.naturalWidth") > 0
+    row, card = (page.eval_on_selector(sel, "e => e.getBoundingClientRect().width")
+                 for sel in ("#plot-splitting", "#plots"))
+    assert row > 0.9 * card, (row, card)      # its two panels get a full row, not half of one
+    page.locator("#plot-splitting").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "10-splitting-job.png"), full_page=True)
     assert not page.js_errors, page.js_errors

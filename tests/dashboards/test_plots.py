@@ -28,8 +28,13 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def expected_plots(result: dict) -> list[str]:
-    """The plots a result has the blocks for."""
-    return [name for name in PLOT_NAMES if result.get(PLOT_BLOCKS[name])]
+    """The plots a result has the blocks for (dotted block paths resolved as the dashboard does)."""
+    def block(path: str):
+        doc = result
+        for key in path.split("."):
+            doc = doc.get(key) if isinstance(doc, dict) else None
+        return doc
+    return [name for name in PLOT_NAMES if block(PLOT_BLOCKS[name])]
 
 
 @pytest.mark.parametrize("which", ["result_1d", "result_2d"])

@@ -40,3 +40,17 @@ def test_small_splitting_job_runs_on_the_pool(client):
     assert e["method"] == "splitting" and e["repetitions"] == 2
     assert e["mean_steps"] > 0 and 0 < e["transition_probability"] < 1
     assert e["cost_particle_steps"] > 0 and e["exact_steps"] > 0
+    for fmt, media in (("svg", "image/svg+xml"), ("png", "image/png")):
+        plot = client.get(f"/v1/jobs/{job['id']}/plots/splitting.{fmt}")
+        assert plot.status_code == 200 and plot.headers["content-type"].startswith(media), plot.text[:300]
+    assert plot.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_splitting_plot_is_a_404_problem_for_direct_exit_times(client):
+    body = splitting_job(method="direct")
+    r = client.post("/v1/jobs", json={**body, "steps": 200})
+    assert r.status_code in (200, 201, 202), r.text
+    assert wait_for(client, r.json()["id"])["status"] == "succeeded"
+    plot = client.get(f"/v1/jobs/{r.json()['id']}/plots/splitting.svg")
+    assert plot.status_code == 404 and plot.headers["content-type"].startswith("application/problem+json")
+    assert "directly" in plot.json()["detail"], plot.json()

@@ -17,6 +17,7 @@ from .errors import PlotUnavailable, UnknownPlot
 from .density_evolution import draw_kl_to_stationary, draw_stationary_vs_gibbs
 from .figure import FORMATS, MIN_PNG_DPI, PNG_DPI, figure_bytes, new_figure
 from .histogram import draw_histogram
+from .splitting import draw_splitting
 from .loss_trace import draw_loss_trace
 from .survival import draw_survival
 from .sweeps import draw_arrhenius, draw_basins_vs_beta, draw_heatmap, draw_scaling
@@ -37,19 +38,24 @@ PLOT_DRAWERS: dict[str, Callable[[Figure, dict], None]] = {
     "scaling": draw_scaling,
     "basins_vs_beta": draw_basins_vs_beta,
     "heatmap": draw_heatmap,
+    "splitting": draw_splitting,
 }
 PLOT_NAMES: tuple[str, ...] = tuple(PLOT_DRAWERS)
 DENSITY_PLOT_NAMES: tuple[str, ...] = ("kl_to_stationary", "stationary_vs_gibbs")
 """Plots only a density_evolution result has (its histogram plot is shared with simulations)."""
 SWEEP_PLOT_NAMES: tuple[str, ...] = ("arrhenius", "scaling", "basins_vs_beta", "heatmap")
 """Plots of a sweep's result (heatmap takes ?stat=, a scalar summary field)."""
+SPLITTING_PLOT_NAMES: tuple[str, ...] = ("splitting",)
+"""Plots only a rare-event (splitting) exit-time result has: AMS levels and reactive paths (no table)."""
 SIMULATION_PLOT_NAMES: tuple[str, ...] = tuple(n for n in PLOT_NAMES
-                                               if n not in DENSITY_PLOT_NAMES + SWEEP_PLOT_NAMES)
+                                               if n not in DENSITY_PLOT_NAMES + SWEEP_PLOT_NAMES
+                                               + SPLITTING_PLOT_NAMES)
 PLOT_BLOCKS: dict[str, str] = {
     "histogram": "histograms", "basins": "basins", "survival": "exit_times", "loss_trace": "loss_trace",
     "trajectories": "trajectories", "arrival": "arrival", "kl_to_stationary": "kl_to_stationary",
     "stationary_vs_gibbs": "grid", "arrhenius": "analyses.arrhenius",
     "scaling": "analyses.linear_scaling", "basins_vs_beta": "analyses.basins_vs_beta", "heatmap": "points",
+    "splitting": "exit_times.levels",
 }
 """The result block that tells a plot applies, a dotted path (the dashboard offers a plot when that block is in the
 result). `stationary_vs_gibbs` draws the grid chain's `stationary.density`; simulations have a `stationary` block
@@ -68,7 +74,8 @@ def render_plot(name: str, result: dict, fmt: str = "svg", dpi: int | None = Non
         raise UnknownPlot(name)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    fig = new_figure(8.0, 4.2) if name in ("basins", "stationary_vs_gibbs") else new_figure()
+    fig = new_figure(8.0, 4.2) if name in ("basins", "stationary_vs_gibbs") else \
+        new_figure(10.0, 4.6) if name == "splitting" else new_figure()
     try:
         draw(fig, result, stat) if name == "heatmap" else draw(fig, result)
     except TableUnavailable as exc:
@@ -87,5 +94,5 @@ def vega_lite(name: str, result: dict) -> dict:
 
 
 __all__ = ["render_plot", "vega_lite", "UnknownPlot", "PlotUnavailable", "PLOT_NAMES", "PLOT_BLOCKS",
-           "SIMULATION_PLOT_NAMES", "DENSITY_PLOT_NAMES", "SWEEP_PLOT_NAMES", "SWEEP_VEGA_NAMES", "VEGA_NAMES",
+           "SIMULATION_PLOT_NAMES", "DENSITY_PLOT_NAMES", "SPLITTING_PLOT_NAMES", "SWEEP_PLOT_NAMES", "SWEEP_VEGA_NAMES", "VEGA_NAMES",
            "MEDIA_TYPES", "PNG_DPI", "MIN_PNG_DPI"]

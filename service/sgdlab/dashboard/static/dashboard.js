@@ -591,7 +591,7 @@ function showPlots(id, result) {
     const img = el("img", {alt: name + " plot", className: "plot", id: "plot-" + name});
     const url = jobUrl(id) + "/plots/" + name + ".svg";
     SgdlabApi.loadImage(img, url).catch(() => { img.alt = name + ": not available"; });
-    return el("figure", {}, img, el("figcaption", {},
+    return el("figure", {className: "plot-" + name}, img, el("figcaption", {},
       name + " · ", el("a", {href: url, textContent: "svg"}), " · ",
       el("a", {href: jobUrl(id) + "/plots/" + name + ".png", textContent: "png"}), " · ",
       el("a", {href: jobUrl(id) + "/plots/" + name + ".png?dpi=300", textContent: "png for print"})));
