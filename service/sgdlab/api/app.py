@@ -12,6 +12,7 @@ from .. import __version__
 from ..config import Settings
 from ..jobs.dispatcher import Dispatcher
 from ..jobs.executors import Executor, make_executor
+from ..jobs.request_pool import REQUEST_POOL
 from ..jobs.store import JobStore
 from ..logging_json import configure_logging
 from ..metrics import Metrics
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
         finally:
             dispatcher.stop()
             renderer.close()
+            REQUEST_POOL.close()     # its workers end with the app (a later app starts a fresh pool on demand)
             if executor is None:
                 ex.close()
             store.close()
