@@ -124,8 +124,8 @@ def _coordinate(plan: SimulationPlan, regions: Regions, T: float, limits: Limits
     return xi, "formula"
 
 
-def plan_splitting(plan: SimulationPlan, limits: Limits) -> SplittingPlan:
-    """Check a splitting request (422s name the field) and fix its regions, coordinate and task layout."""
+def check_splitting_request(plan: SimulationPlan, limits: Limits) -> float:
+    """The checks of a splitting request that need no landscape analysis (422s name the field); its temperature."""
     spec = plan.spec
     e = spec.observe.exit_times
     T = _temperature(plan)
@@ -144,6 +144,15 @@ def plan_splitting(plan: SimulationPlan, limits: Limits) -> SplittingPlan:
         raise SpecError("level_fraction must leave at least one survivor", f"{FIELD}.level_fraction")
     if spec.steps < 1:
         raise SpecError("splitting needs steps >= 1 (the bound on one excursion)", "steps")
+    return T
+
+
+def plan_splitting(plan: SimulationPlan, limits: Limits) -> SplittingPlan:
+    """Check a splitting request (422s name the field) and fix its regions, coordinate and task layout."""
+    spec = plan.spec
+    e = spec.observe.exit_times
+    lr = spec.dynamics.lr
+    T = check_splitting_request(plan, limits)
     regions = _regions(plan, T)
     xi, name = _coordinate(plan, regions, T, limits)
     groups = [min(REPETITIONS_PER_TASK, e.repetitions - i) for i in range(0, e.repetitions, REPETITIONS_PER_TASK)]
