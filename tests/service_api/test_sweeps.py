@@ -146,6 +146,10 @@ def test_derived_axes_set_lr_and_steps(client):
       {"path": "dynamics.lr", "values": [0.01, 0.02, 0.03]}], "product", "axes[0].values", "max_sweep_particle_steps"),
     ([{"path": "steps", "values": [2_000_000]}], "product", "axes[0].values", "max_steps"),
     ([{"path": "dynamics.lr", "linspace": [0.01, 0.1, 2000]}], "product", "axes", "max_sweep_points"),
+    # n = 1e12 was a 500 (numpy tried to allocate 7 TiB before the points were counted)
+    ([{"path": "dynamics.lr", "linspace": [0.01, 0.1, 10 ** 12]}], "product", "axes", "max_sweep_points"),
+    ([{"path": "dynamics.lr", "values": [0.01]}, {"path": "steps", "geomspace": [10, 100, 10 ** 12]}], "zip", "axes",
+     "max_sweep_points"),
 ])
 def test_bad_grids_are_422_naming_the_axis(client, axes, mode, field, words):
     r = client.post("/v1/jobs", json={"kind": "sweep", "base": SMALL_JOB, "axes": axes, "mode": mode})
