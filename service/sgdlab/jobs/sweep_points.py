@@ -149,6 +149,12 @@ def expand_sweep(req: SweepRequest, limits: Limits = DEFAULT_LIMITS, check: bool
             raise SpecError(f"'{p}' is already axes[{paths.index(p)}]", f"axes[{i}].path")
         if p == "kind" or p.startswith("kind.") or p == "seed":
             raise SpecError(f"'{p}' cannot be swept (seeds come from base.seed and repeats)", f"axes[{i}].path")
+    for i, p in enumerate(paths):
+        target = DERIVED_AXES.get(p)
+        for j, q in enumerate(paths):
+            if target is not None and q not in DERIVED_AXES and (q == target or target.startswith(q + ".")):
+                raise SpecError(f"'{p}' sets {target}, which axes[{j}] ('{q}') also sets: its values would be "
+                                "overwritten; use one", f"axes[{max(i, j)}].path")
     total = point_count(req, limits)
     if total > limits.max_sweep_points:
         raise LimitExceeded("axes", "max_sweep_points", limits.max_sweep_points, total)
