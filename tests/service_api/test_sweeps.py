@@ -151,6 +151,7 @@ def test_derived_axes_set_lr_and_steps(client):
      "axes[1].path", "overwritten"),
     ([{"path": "steps", "values": [10, 20]}, {"path": "time", "values": [1.0, 2.0]}], "zip", "axes[1].path",
      "overwritten"),
+    ([{"path": "kind", "values": ["simulation"]}], "product", "axes[0].path", "share base.kind"),   # said 'seeds'
     # n = 1e12 was a 500 (numpy tried to allocate 7 TiB before the points were counted)
     ([{"path": "dynamics.lr", "linspace": [0.01, 0.1, 10 ** 12]}], "product", "axes", "max_sweep_points"),
     ([{"path": "dynamics.lr", "values": [0.01]}, {"path": "steps", "geomspace": [10, 100, 10 ** 12]}], "zip", "axes",

@@ -148,7 +148,8 @@ def expand_sweep(req: SweepRequest, limits: Limits = DEFAULT_LIMITS, check: bool
         if p in paths[:i]:
             raise SpecError(f"'{p}' is already axes[{paths.index(p)}]", f"axes[{i}].path")
         if p == "kind" or p.startswith("kind.") or p == "seed":
-            raise SpecError(f"'{p}' cannot be swept (seeds come from base.seed and repeats)", f"axes[{i}].path")
+            why = "seeds come from base.seed and repeats" if p == "seed" else "a sweep's points share base.kind"
+            raise SpecError(f"'{p}' cannot be swept ({why})", f"axes[{i}].path")
     for i, p in enumerate(paths):
         target = DERIVED_AXES.get(p)
         for j, q in enumerate(paths):
