@@ -18,6 +18,7 @@ from sgdlab.core.rare_events.ams import Regions, run_repetitions
 from sgdlab.core.rare_events.mfpt_estimator import combine
 from sgdlab.core.simulation.plan import analysis_of, plan_simulation
 from sgdlab.jobs.work import make_work, validate_job
+from sgdlab.limits import DEFAULT_LIMITS
 from sgdlab.spec import JobRequest, LandscapeSpec
 from sgdlab.theory import exit_times as et
 from sgdlab.theory.splitting_plan import plan_splitting, run_splitting_task
@@ -303,3 +304,29 @@ def test_ties_from_a_strongly_contracting_chain_are_flagged():
     req = tilted_job(8, particles=300, repetitions=4, lr=0.1, steps=100_000)
     w = make_work(JobRequest.model_validate(req))
     assert "note" not in w.finish([fn(*args, None) for fn, args in w.tasks], 1.0, "u")["exit_times"]
+
+
+def test_regions_use_the_data_noise_temperature_at_the_minimum():
+    """With data noise the thermal width at minimum `from` is sqrt(T(a)/lambda) with T(a) = lr Sigma(a)/(2B), not
+    lr/(2B): here Sigma = var(x) = 0.25, so the width is half the nominal one (r_a was 0.112, the nominal width;
+    on a finite sum with Sigma 180x below 1 the regions were 13 real widths wide and no replica ever left A)."""
+    lr, lam = 0.05, 2.0                                   # L = (w^2 - 1)^2 / 4: L''(+-1) = 2
+    spec = JobRequest.model_validate({
+        "landscape": {"finite_sum": {"per_sample": "(w**2 - 1)**2/4 + x*w", "variables": ["w"],
+                                     "data": {"x": [-0.5, 0.5, -0.5, 0.5]}}},
+        "dynamics": {"method": "minibatch_sgd", "lr": lr, "batch_size": 1}, "particles": 40, "steps": 1000,
+        "seed": 1, "observe": {"exit_times": {"from": 0, "to": 1, "method": "splitting"}}})
+    sp = plan_splitting(plan_simulation(spec), DEFAULT_LIMITS)
+    assert sp.regions.r_a == pytest.approx(math.sqrt(lr * 0.25 / 2 / lam), rel=1e-6)
+    assert sp.regions.r_sigma == pytest.approx(2 * math.sqrt(lr * 0.25 / 2 / lam), rel=1e-6)
+
+
+def test_splitting_from_a_minimum_where_the_data_noise_vanishes_is_a_422_naming_from():
+    spec = JobRequest.model_validate({
+        "landscape": {"finite_sum": {"per_sample": "(w**2 - y**2)**2/8", "variables": ["w"],
+                                     "data": {"y": [1.0, 1.0]}}},
+        "dynamics": {"method": "minibatch_sgd", "lr": 0.05, "batch_size": 1}, "particles": 40, "steps": 1000,
+        "seed": 1, "observe": {"exit_times": {"from": 0, "to": 1, "method": "splitting"}}})
+    with pytest.raises(SpecError) as info:
+        plan_splitting(plan_simulation(spec), DEFAULT_LIMITS)
+    assert info.value.field == "observe.exit_times.from" and "noise vanishes" in info.value.message

@@ -102,6 +102,14 @@ def test_missing_block_raises_plot_unavailable_with_reason(result_minimal, resul
         render_plot("survival", result_2d, "png")
 
 
+def test_histogram_plot_of_a_result_without_histograms_key_is_unavailable():
+    """A sweep's result has no "histograms" key at all (GET .../plots/histogram.svg on a sweep was a 500)."""
+    sweep_like = {"kind": "sweep", "spec": {"kind": "sweep"}, "points": [], "analyses": {}}
+    for result in (sweep_like, {**sweep_like, "landscape": {"dim": 1}}):
+        with pytest.raises(PlotUnavailable, match="final histogram"):
+            render_plot("histogram", result, "svg")
+
+
 def test_bad_format_is_refused(result_1d):
     with pytest.raises(ValueError):
         render_plot("histogram", result_1d, "gif")

@@ -445,3 +445,13 @@ def test_a_synchronous_analysis_past_analysis_seconds_is_a_422_and_the_pool_serv
         assert r.json()["limit"] == "analysis_seconds" and r.json()["errors"][0]["field"] == "landscape"
         ok = c.post("/v1/landscapes/analyze", json={"landscape": {"builtin": "double_well"}})
         assert ok.status_code == 200 and len(ok.json()["landscape"]["minima"]) == 2
+
+
+@pytest.mark.parametrize("block, value", [("exit_times", {"from": 1, "to": 0, "method": "splitting"}),
+                                          ("exit_times", {"from": 0, "to": 1}), ("arrival", {"bins": 10}),
+                                          ("loss_trace", {"every": 10}), ("trajectories", {"count": 2, "every": 1})])
+def test_density_evolution_with_a_particle_observer_is_a_422_naming_it(api, block, value):
+    """Was accepted and succeeded without the block (silently dropped: no exit times in the result)."""
+    r = api.post("/v1/jobs", json={"kind": "density_evolution", "landscape": {"builtin": "double_well"},
+                                   "dynamics": {"lr": 0.05}, "steps": 20, "observe": {block: value}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == f"observe.{block}", r.text

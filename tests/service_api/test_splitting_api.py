@@ -54,3 +54,27 @@ def test_splitting_plot_is_a_404_problem_for_direct_exit_times(client):
     plot = client.get(f"/v1/jobs/{r.json()['id']}/plots/splitting.svg")
     assert plot.status_code == 404 and plot.headers["content-type"].startswith("application/problem+json")
     assert "directly" in plot.json()["detail"], plot.json()
+
+
+def deferred_splitting_job(**top) -> dict:
+    """A splitting job on a 2-D formula, whose landscape is analysed as the job's first phase (not at submission)."""
+    return {**splitting_job(), "landscape": {"expression": f"{H}*(x**2 - 1)**2 + {0.2 * H}*x + y**2/2",
+                                             "variables": ["x", "y"]},
+            "init": {"point": [1.0, 0.0]}, **top}
+
+
+def test_splitting_on_a_landscape_analysed_later_is_accepted_and_runs(client):
+    """Was a 500 at submission (the splitting plan read the landscape analysis, which is None until the worker
+    analyses a 2-D formula, a finite sum or any landscape above 2-D)."""
+    r = client.post("/v1/jobs", json=deferred_splitting_job())
+    assert r.status_code == 202, r.text
+    doc = wait_for(client, r.json()["id"], timeout=180)
+    assert doc["status"] == "succeeded", doc
+    e = client.get(f"/v1/jobs/{r.json()['id']}/result").json()["exit_times"]
+    assert e["method"] == "splitting" and e["mean_steps"] > 0
+
+
+def test_splitting_checks_that_need_no_analysis_are_422_at_submission_on_a_landscape_analysed_later(client):
+    r = client.post("/v1/jobs", json=deferred_splitting_job(particles=3))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "particles"

@@ -146,6 +146,16 @@ def test_derived_axes_set_lr_and_steps(client):
       {"path": "dynamics.lr", "values": [0.01, 0.02, 0.03]}], "product", "axes[0].values", "max_sweep_particle_steps"),
     ([{"path": "steps", "values": [2_000_000]}], "product", "axes[0].values", "max_steps"),
     ([{"path": "dynamics.lr", "linspace": [0.01, 0.1, 2000]}], "product", "axes", "max_sweep_points"),
+    # the temperature axis overwrote the lr axis's values silently (the points table showed lr 0.01, it ran 0.02)
+    ([{"path": "temperature", "values": [0.01, 0.02]}, {"path": "dynamics.lr", "values": [0.01]}], "product",
+     "axes[1].path", "overwritten"),
+    ([{"path": "steps", "values": [10, 20]}, {"path": "time", "values": [1.0, 2.0]}], "zip", "axes[1].path",
+     "overwritten"),
+    ([{"path": "kind", "values": ["simulation"]}], "product", "axes[0].path", "share base.kind"),   # said 'seeds'
+    # n = 1e12 was a 500 (numpy tried to allocate 7 TiB before the points were counted)
+    ([{"path": "dynamics.lr", "linspace": [0.01, 0.1, 10 ** 12]}], "product", "axes", "max_sweep_points"),
+    ([{"path": "dynamics.lr", "values": [0.01]}, {"path": "steps", "geomspace": [10, 100, 10 ** 12]}], "zip", "axes",
+     "max_sweep_points"),
 ])
 def test_bad_grids_are_422_naming_the_axis(client, axes, mode, field, words):
     r = client.post("/v1/jobs", json={"kind": "sweep", "base": SMALL_JOB, "axes": axes, "mode": mode})

@@ -30,8 +30,9 @@ class SweepPoint:
     spec: JobRequest
 
 
-def axis_values(axis, i: int) -> list:
-    """The values of axis `i` (from `values`, `linspace` or `geomspace`); SpecError naming the axis otherwise."""
+def axis_values(axis, i: int, limits: Limits = DEFAULT_LIMITS) -> list:
+    """The values of axis `i` (from `values`, `linspace` or `geomspace`); SpecError naming the axis otherwise
+    (a spacing's n is bounded by max_sweep_points before any value is made)."""
     if axis.values is not None:
         if not axis.values:
             raise SpecError("must hold at least one value", f"axes[{i}].values")
@@ -40,6 +41,8 @@ def axis_values(axis, i: int) -> list:
     lo, hi, n = getattr(axis, key)
     if n < 1:
         raise SpecError(f"n must be at least 1 (got {n})", f"axes[{i}].{key}")
+    if n > limits.max_sweep_points:
+        raise LimitExceeded("axes", "max_sweep_points", limits.max_sweep_points, n)
     if key == "geomspace":
         if lo <= 0 or hi <= 0:
             raise SpecError(f"lo and hi must be positive (got {lo:g}, {hi:g})", f"axes[{i}].{key}")
@@ -130,23 +133,30 @@ def _axis_for(field: str | None, paths: list[str]) -> int | None:
     return None
 
 
-def point_count(req: SweepRequest) -> int:
+def point_count(req: SweepRequest, limits: Limits = DEFAULT_LIMITS) -> int:
     """How many points (grid points x repeats) the sweep has."""
-    sizes = [len(axis_values(a, i)) for i, a in enumerate(req.axes)]
+    sizes = [len(axis_values(a, i, limits)) for i, a in enumerate(req.axes)]
     return (sizes[0] if req.mode == "zip" else int(np.prod(sizes, dtype=float))) * req.repeats
 
 
 def expand_sweep(req: SweepRequest, limits: Limits = DEFAULT_LIMITS, check: bool = True) -> list[SweepPoint]:
     """Every point of the sweep (grid order, then repeats), each a validated job spec; with `check`, every point
     passes validate_job and the total cost is within max_sweep_particle_steps, else SpecError naming the axis."""
-    values = [axis_values(a, i) for i, a in enumerate(req.axes)]
+    values = [axis_values(a, i, limits) for i, a in enumerate(req.axes)]
     paths = [a.path for a in req.axes]
     for i, p in enumerate(paths):
         if p in paths[:i]:
             raise SpecError(f"'{p}' is already axes[{paths.index(p)}]", f"axes[{i}].path")
         if p == "kind" or p.startswith("kind.") or p == "seed":
-            raise SpecError(f"'{p}' cannot be swept (seeds come from base.seed and repeats)", f"axes[{i}].path")
-    total = point_count(req)
+            why = "seeds come from base.seed and repeats" if p == "seed" else "a sweep's points share base.kind"
+            raise SpecError(f"'{p}' cannot be swept ({why})", f"axes[{i}].path")
+    for i, p in enumerate(paths):
+        target = DERIVED_AXES.get(p)
+        for j, q in enumerate(paths):
+            if target is not None and q not in DERIVED_AXES and (q == target or target.startswith(q + ".")):
+                raise SpecError(f"'{p}' sets {target}, which axes[{j}] ('{q}') also sets: its values would be "
+                                "overwritten; use one", f"axes[{max(i, j)}].path")
+    total = point_count(req, limits)
     if total > limits.max_sweep_points:
         raise LimitExceeded("axes", "max_sweep_points", limits.max_sweep_points, total)
     combos = _combinations(req, values)

@@ -37,7 +37,13 @@ def _simulation_work(spec: JobRequest, limits: Limits, analyse: bool | None) -> 
                    weights=[c / total for _, c in plan.shards],
                    finish=partial(finish_simulation, plan),
                    particle_steps=spec.particles * spec.steps)
-    from ..theory.splitting_plan import add_splitting, wants_splitting
+    from ..theory.splitting_plan import add_splitting, check_splitting_request, wants_splitting
+    if plan.analysis is None:
+        # validation of a landscape analysed as the job's first phase: the regions, coordinate and 'auto' need
+        # the analysis (checked on the worker, like minimum indices); the rest is checked now
+        if spec.observe.exit_times is not None and spec.observe.exit_times.method == "splitting":
+            check_splitting_request(plan, limits)
+        return work
     return add_splitting(work, plan, limits) if wants_splitting(plan) else work
 
 

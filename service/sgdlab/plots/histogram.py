@@ -48,8 +48,8 @@ def theory_density(result: dict, n_bins: int) -> tuple[np.ndarray, str, str] | N
 
 def draw_histogram_1d(fig: Figure, result: dict) -> None:
     """Density bars, snapshots and time average, the Gibbs density, and L(w) on a second axis."""
-    hists = result["histograms"]
     final = _final_histogram(result)
+    hists = result["histograms"]
     edges = np.asarray(final["edges"][0], dtype=float)
     ax = fig.add_subplot()
     density_run = result.get("kind") == "density_evolution"

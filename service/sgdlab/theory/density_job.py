@@ -40,6 +40,10 @@ def plan_density(spec: JobRequest, limits: Limits = DEFAULT_LIMITS, analyse: boo
     if dyn.method == "gradient_descent":
         raise SpecError("density evolution models a noisy chain: use method 'langevin' (isotropic or "
                         "gradient_covariance noise) or 'minibatch_sgd'", "dynamics.method")
+    for block in ("exit_times", "arrival", "loss_trace", "trajectories"):
+        if getattr(spec.observe, block) is not None:     # the density result has no such block: not silently dropped
+            raise SpecError(f"a density_evolution job evolves the density on a grid and has no particles, so no "
+                            f"'{block}'; ask a simulation job (kind 'simulation') for it", f"observe.{block}")
     land = landscape_of(spec.landscape, limits)
     if dyn.method == "minibatch_sgd" or dyn.noise == "gradient_covariance":
         from ..core.dynamics.methods import make_method

@@ -78,10 +78,25 @@ def wants_splitting(plan: SimulationPlan) -> bool:
     return tau is not None and -math.expm1(-plan.spec.steps / tau) < AUTO_ESCAPE_FRACTION
 
 
+def _temperature_at(plan: SimulationPlan, a: np.ndarray, T: float) -> float:
+    """The scalar temperature at the point a: T = lr/(2B) for isotropic noise, lr tr(Sigma(a)) / (2B d) for data
+    noise (which can be orders of magnitude below lr/(2B) at a minimum)."""
+    from .noise import noise_model
+    land = landscape_of(plan.spec.landscape, plan.limits)
+    model = noise_model(plan.spec.dynamics, land, final_lr(plan.spec.dynamics.lr, plan.spec.steps))
+    if not model.state_dependent:
+        return T
+    return float(np.trace(model.diffusion(land, a.reshape(1, -1))[0])) / land.dim
+
+
 def _regions(plan: SimulationPlan, T: float) -> Regions:
     e = plan.spec.observe.exit_times
     an = plan.analysis
     a = np.asarray(an.minima[e.from_].location, dtype=float)
+    T = _temperature_at(plan, a, T)
+    if not T > 0:
+        raise SpecError(f"the noise vanishes at minimum {e.from_} (every sample's gradient agrees there): "
+                        "particles never leave it, there is no exit time to estimate", f"{FIELD}.from")
     b = np.asarray(plan.exit_target, dtype=float)
     saddle = an.saddle_between(e.from_, e.to) or an.bottleneck_saddle(e.from_, e.to)
     reach = float(np.linalg.norm(saddle.location - a)) if saddle is not None else 0.5 * float(np.linalg.norm(b - a))
@@ -124,8 +139,8 @@ def _coordinate(plan: SimulationPlan, regions: Regions, T: float, limits: Limits
     return xi, "formula"
 
 
-def plan_splitting(plan: SimulationPlan, limits: Limits) -> SplittingPlan:
-    """Check a splitting request (422s name the field) and fix its regions, coordinate and task layout."""
+def check_splitting_request(plan: SimulationPlan, limits: Limits) -> float:
+    """The checks of a splitting request that need no landscape analysis (422s name the field); its temperature."""
     spec = plan.spec
     e = spec.observe.exit_times
     T = _temperature(plan)
@@ -144,6 +159,15 @@ def plan_splitting(plan: SimulationPlan, limits: Limits) -> SplittingPlan:
         raise SpecError("level_fraction must leave at least one survivor", f"{FIELD}.level_fraction")
     if spec.steps < 1:
         raise SpecError("splitting needs steps >= 1 (the bound on one excursion)", "steps")
+    return T
+
+
+def plan_splitting(plan: SimulationPlan, limits: Limits) -> SplittingPlan:
+    """Check a splitting request (422s name the field) and fix its regions, coordinate and task layout."""
+    spec = plan.spec
+    e = spec.observe.exit_times
+    lr = spec.dynamics.lr
+    T = check_splitting_request(plan, limits)
     regions = _regions(plan, T)
     xi, name = _coordinate(plan, regions, T, limits)
     groups = [min(REPETITIONS_PER_TASK, e.repetitions - i) for i in range(0, e.repetitions, REPETITIONS_PER_TASK)]
