@@ -78,3 +78,14 @@ def test_splitting_checks_that_need_no_analysis_are_422_at_submission_on_a_lands
     r = client.post("/v1/jobs", json=deferred_splitting_job(particles=3))
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "particles"
+
+
+def test_splitting_with_too_few_steps_fails_as_a_422_naming_steps(client):
+    """No excursion can leave the well and come back in 1 step: the job fails as a validation problem on `steps`
+    (it was a `job-failed` 500 problem)."""
+    r = client.post("/v1/jobs", json={**splitting_job(), "steps": 1})
+    assert r.status_code == 202, r.text
+    doc = wait_for(client, r.json()["id"], timeout=120)
+    assert doc["status"] == "failed", doc
+    assert doc["error"]["status"] == 422 and doc["error"]["errors"][0]["field"] == "steps", doc["error"]
+    assert "increase steps" in doc["error"]["detail"]

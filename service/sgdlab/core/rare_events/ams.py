@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import SgdlabError
+from ..errors import SpecError
 
 Stepper = Callable[[np.ndarray, int, np.random.Generator], None]   # step(w, t, rng) in place
 Coordinate = Callable[[np.ndarray], np.ndarray]
@@ -36,8 +36,9 @@ PATHS_KEPT = 4            # reactive trajectories returned per repetition
 PATH_POINTS = 200         # points kept per returned trajectory
 
 
-class SplittingFailed(SgdlabError):
-    """A splitting run cannot produce an estimate (e.g. no excursion finished within `steps`)."""
+class SplittingFailed(SpecError):
+    """A splitting run cannot produce an estimate with this request (e.g. no excursion finished within `steps`):
+    the job fails as a 422 problem naming the field to change."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,8 @@ def ams_iterations(starts: np.ndarray, fraction: float, rng: np.random.Generator
             break
         if iterations >= max_iterations:
             raise SplittingFailed(f"splitting did not reach the target within {max_iterations} iterations "
-                                  "(the reaction coordinate may be flat); try another coordinate")
+                                  "(the reaction coordinate may be flat); try another coordinate",
+                                  "observe.exit_times.coordinate")
         survivors = np.flatnonzero(scores > z)
         parents = survivors[rng.integers(0, survivors.size, size=killed.size)]
         cuts = []
@@ -270,7 +272,7 @@ def ams_iterations(starts: np.ndarray, fraction: float, rng: np.random.Generator
         held = sum(len(r.xi) for r in reps) * (starts.shape[1] + 1)
         if held > max_path_values:
             raise SplittingFailed(f"the replica paths hold {held:g} numbers, beyond the limit "
-                                  f"max_splitting_path_values; use fewer particles or steps")
+                                  f"max_splitting_path_values; use fewer particles or steps", "particles")
         log_weight += math.log1p(-killed.size / n)
         levels.append(z)
         killed_counts.append(int(killed.size))
@@ -328,7 +330,7 @@ def run_repetitions(step: Stepper, xi: Coordinate, regions: Regions, n: int, max
     for c in cycles:
         if len(c.starts) == 0:
             raise SplittingFailed("no particle left the starting well, came back and left again within `steps` "
-                                  "steps; increase steps")
+                                  "steps; increase steps", "steps")
         runs.append(ams_iterations(c.starts[np.arange(n) % len(c.starts)], fraction, rng, max_iterations,
                                    max_path_values / repetitions))
     results = run_lockstep(runs, step, xi, regions, max_steps, rng, on_round)
