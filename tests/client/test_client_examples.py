@@ -109,3 +109,20 @@ def test_markov_chain_converges_with_monotone_kl(live_server):
     assert out["stationarity_residual"] < 1e-12 and out["kl_increases"] == 0
     assert out["kl_to_stationary"][0] == pytest.approx(math.log(133 / 29), rel=1e-9)  # KL(delta_0 || pi)
     assert out["kl_to_stationary"][-1] < 1e-12
+
+
+def test_sgd_noise_picks_the_quieter_well_and_sets_the_temperature(live_server):
+    out = run_example("06_sgd_noise.py", live_server)
+    well, temp = out["well"], out["temperature"]
+    assert well["stationary_law"] == "fokker_planck" and well["mixed"] and "not_mixed" not in well["warnings"]
+    assert well["gibbs"] == pytest.approx(0.5, abs=0.01)          # equal losses: Gibbs cannot choose
+    assert well["measured"] > 0.6 and well["stationary"] > 0.6     # the noise does
+    # sampling error plus 0.005 for particles still in the loud well: its exit time is ~1e4 steps, so after the
+    # run's 8 exit times about 0.5 exp(-8) = 2e-4 of the mass is left there (about 0.4 of 2000 particles)
+    assert abs(well["measured"] - well["stationary"]) < 4 * well["stderr"] + 0.005
+    se = temp["beta_fit_stderr"]
+    assert temp["beta_theory"] == pytest.approx(temp["beta_data_noise"], rel=1e-9)   # 2B/(lr Var)
+    # within 3 stderr of 2B/(lr Var), plus the chain's O(lr) gap to its own discrete-time variance (exact here)
+    assert abs(temp["beta_fit"] - temp["beta_data_noise"]) < 3 * se + abs(temp["beta_data_noise"] - temp["beta_discrete"])
+    assert abs(temp["beta_fit"] - temp["beta_discrete"]) < 3 * se
+    assert abs(temp["beta_fit"] - temp["beta_contract"]) > 50 * se                     # not the contract's 2B/lr
